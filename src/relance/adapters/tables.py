@@ -1,0 +1,263 @@
+"""SQLAlchemy Core tables: the one schema for SQLite and PostgreSQL (Alembic migrates it)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+
+class Money(TypeDecorator[Decimal]):
+    """An amount stored as integer cents: exact sums in SQL on SQLite and PostgreSQL alike."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value * 100
+        cents = value * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"amount has more than two decimals: {value}")
+        return int(cents)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-2)
+
+
+class Rate(TypeDecorator[Decimal]):
+    """An annual percentage kept exactly, as text."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+
+def _address(prefix: str = "") -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column(f"{prefix}address", Text, nullable=False, server_default=""),
+        Column(f"{prefix}postal_code", String(16), nullable=False, server_default=""),
+        Column(f"{prefix}city", String(120), nullable=False, server_default=""),
+        Column(f"{prefix}country", String(2), nullable=False, server_default="FR"),
+    ]
+
+
+creditors = Table(
+    "creditors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(40), nullable=False, unique=True),
+    Column("legal_name", String(200), nullable=False),
+    Column("legal_form", String(60), nullable=False, server_default=""),
+    Column("share_capital", Money()),
+    Column("rcs_city", String(120), nullable=False, server_default=""),
+    Column("siren", String(9), nullable=False, server_default=""),
+    Column("siret", String(14), nullable=False, server_default=""),
+    Column("vat_number", String(20), nullable=False, server_default=""),
+    *_address(),
+    Column("iban", String(34), nullable=False, server_default=""),
+    Column("bic", String(11), nullable=False, server_default=""),
+    Column("email", String(200), nullable=False, server_default=""),
+    Column("phone", String(40), nullable=False, server_default=""),
+    Column("signatory_name", String(200), nullable=False, server_default=""),
+    Column("signatory_title", String(120), nullable=False, server_default=""),
+    Column("default_terms", String(80), nullable=False, server_default="30 jours"),
+    Column("penalty_rate", Rate()),
+    Column("is_private_person", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("ref", String(60), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False, server_default="b2b"),
+    Column("legal_form", String(60), nullable=False, server_default=""),
+    Column("legal_representative", String(200), nullable=False, server_default=""),
+    Column("siren", String(9), nullable=False, server_default=""),
+    Column("siret", String(14), nullable=False, server_default=""),
+    Column("vat_number", String(20), nullable=False, server_default=""),
+    Column("email", String(200), nullable=False, server_default=""),
+    Column("phone", String(40), nullable=False, server_default=""),
+    *_address(),
+    Column("preferred_channel", String(20), nullable=False, server_default="email"),
+    Column("language", String(5), nullable=False, server_default="fr"),
+    Column("collector", String(120), nullable=False, server_default=""),
+    Column("flags", JSON, nullable=False, default=list),
+    Column("penalty_rate", Rate()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("creditor_id", "ref", name="uq_clients_creditor_ref"),
+    CheckConstraint("kind in ('b2b', 'b2c', 'public')", name="kind"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(120), nullable=False, server_default=""),
+    Column("email", String(200), nullable=False, server_default=""),
+    Column("phone", String(40), nullable=False, server_default=""),
+    *_address(),
+    Column("is_primary", Boolean, nullable=False, server_default="0"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(60), nullable=False),
+    Column("doc_type", String(12), nullable=False, server_default="invoice"),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("amount_excl_tax", Money()),
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("terms", String(80), nullable=False, server_default=""),
+    Column("po_ref", String(80), nullable=False, server_default=""),
+    Column("applies_to_id", ForeignKey("invoices.id", ondelete="SET NULL")),
+    Column("penalty_rate", Rate()),
+    UniqueConstraint("creditor_id", "number", name="uq_invoices_creditor_number"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("due_date >= issue_date", name="due_after_issue"),
+    CheckConstraint("doc_type in ('invoice', 'credit_note')", name="doc_type"),
+)
+Index("ix_invoices_client_due", invoices.c.client_id, invoices.c.due_date)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("date", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("method", String(40), nullable=False, server_default=""),
+    Column("reference", String(140), nullable=False, server_default=""),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+# Each allocation matches part of a payment or of a credit note to an invoice; its effective
+# date is the payment's date or the credit note's issue date (joined, never copied).
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("payment_id", ForeignKey("payments.id", ondelete="CASCADE"), index=True),
+    Column("credit_note_id", ForeignKey("invoices.id", ondelete="CASCADE"), index=True),
+    Column("amount", Money(), nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(
+        "(payment_id IS NULL) <> (credit_note_id IS NULL)", name="one_source"
+    ),
+)
+
+import_mappings = Table(
+    "import_mappings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("mapping", JSON, nullable=False),
+)
+
+# Rates a user added (`relance rates add`): they override the shipped table for their half-year.
+rate_overrides = Table(
+    "rate_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("half", String(7), nullable=False, unique=True),
+    Column("ecb", Rate(), nullable=False),
+    Column("legal_private", Rate(), nullable=False),
+    Column("legal_other", Rate(), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Per-creditor settings (late-payment conventions and others declared in `relance.config`).
+creditor_settings = Table(
+    "creditor_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("value", String(200), nullable=False),
+    UniqueConstraint("creditor_id", "name", name="uq_creditor_settings_creditor_name"),
+)
+
+# Penalties and the 40 € indemnity waived for a client or one invoice; kept, never deleted.
+waivers = Table(
+    "waivers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), index=True),
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), index=True),
+    Column("waived_on", Date, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("revoked_on", Date),
+    CheckConstraint("(client_id IS NULL) <> (invoice_id IS NULL)", name="one_target"),
+)
+
+# The history: everything that happened to a client or an invoice, append-only.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), index=True),
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), index=True),
+    Column("kind", String(40), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("summary", Text, nullable=False, server_default=""),
+    Column("data", JSON, nullable=False, default=dict),
+)
+Index("ix_events_kind_invoice", events.c.kind, events.c.invoice_id)

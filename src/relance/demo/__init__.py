@@ -1,0 +1,1 @@
+"""Demo portfolios: a deterministic generator shared by `relance demo`, tests and benchmarks."""

@@ -1,0 +1,100 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL with RELANCE_TEST_DATABASE_URL).
+
+Each test gets an empty, migrated database: a copy of a migrated SQLite file, or on
+PostgreSQL the shared test database emptied table by table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, MetaData, text
+
+from relance.adapters.database import make_engine, migrate
+from relance.adapters.tables import metadata
+from relance.entrypoints.cli import cli
+
+TEST_URL = os.environ.get("RELANCE_TEST_DATABASE_URL", "")
+SAMPLES = Path(__file__).resolve().parents[1] / "src" / "relance" / "samples"
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as conn:
+        reflected = MetaData()
+        reflected.reflect(conn)
+        for table in reversed(reflected.sorted_tables):
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if TEST_URL:
+        engine = make_engine(TEST_URL)
+        _reset_postgres(engine)
+        migrate(engine)
+        engine.dispose()
+        yield TEST_URL
+        return
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    yield str(path)
+
+
+@pytest.fixture
+def db_url(_template: str, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty, migrated database for this test."""
+    if TEST_URL:
+        engine = make_engine(TEST_URL)
+        with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield TEST_URL
+        return
+    path = tmp_path / "relance.db"
+    shutil.copyfile(_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on this test's database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+class Relance:
+    """Runs `relance` commands in-process against the test database."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True) -> Result:
+        result = self.runner.invoke(cli, ["--db", self.db_url, *args], catch_exceptions=False)
+        if ok and result.exit_code != 0:
+            raise AssertionError(f"relance {' '.join(args)} -> {result.exit_code}\n"
+                                 f"{result.output}")
+        return result
+
+
+@pytest.fixture
+def relance(db_url: str) -> Relance:
+    """The CLI bound to this test's database."""
+    return Relance(db_url)
+
+
+@pytest.fixture
+def creditor(relance: Relance) -> str:
+    """One creditor company, as a user would add it."""
+    relance("creditors", "add", "ACME", "--name", "ACME Services SAS", "--siren", "732829320",
+            "--legal-form", "SAS", "--city", "Paris")
+    return "ACME"
