@@ -1,0 +1,1 @@
+"""Law data files (rates and rules, each figure with its source), read with importlib.resources."""
