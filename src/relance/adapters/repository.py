@@ -67,6 +67,7 @@ def invoices_with_open_amount(creditor_id: int, at: date | None = None) -> Selec
             clients.c.ref.label("client_ref"),
             clients.c.name.label("client_name"),
             clients.c.kind.label("client_kind"),
+            clients.c.penalty_rate.label("client_penalty_rate"),
             open_amount,
         )
         .select_from(

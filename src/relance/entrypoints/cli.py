@@ -28,6 +28,7 @@ from relance.imports.errors import ImportFailed
 from relance.imports.formats import FORMATS, parse_mapping
 from relance.imports.validate import check_iban, check_siren, check_siret, check_vat
 from relance.imports.values import BadValue, parse_amount, parse_date
+from relance.law.errors import LawError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,6 +136,9 @@ class RelanceGroup(click.Group):
         except (click.exceptions.Exit, click.Abort, click.ClickException):
             raise
         except RelanceError as exc:
+            click.echo(f"Erreur : {exc.message}", err=True)
+            ctx.exit(2)
+        except LawError as exc:
             click.echo(f"Erreur : {exc.message}", err=True)
             ctx.exit(2)
         except Exception as exc:
@@ -329,6 +333,11 @@ def import_(db_url: str | None, creditor_ref: str | None, kind: str, file: Path,
     if report.allocated or report.unallocated:
         click.echo(f"  Lettré : {format_money(report.allocated)} ; "
                    f"non affecté (avoir client) : {format_money(report.unallocated)}.")
+    for warning in report.warnings[:20]:
+        click.echo(f"Attention : {warning}")
+    if len(report.warnings) > 20:
+        click.echo(f"Attention : {len(report.warnings) - 20} autre(s) facture(s) au-delà des "
+                   "délais légaux (voir --json).")
 
 
 # --- clients -------------------------------------------------------------------------------
@@ -383,6 +392,7 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
                  as_json: bool) -> None:
     """Fiche d'un client : coordonnées, contacts, factures ouvertes."""
     from relance.services.ledger import client_balances, invoice_rows
+    from relance.services.penalties import penalties_for_rows
 
     at = at or today()
     with bootstrap.database(db_url).connect() as conn:
@@ -392,12 +402,13 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
             select(t.contacts).where(t.contacts.c.client_id == client.id))]
         invoices = invoice_rows(conn, creditor.id, at=at, client_id=client.id)
         balance = client_balances(conn, creditor.id, at).get(client.id)
+        penalties = penalties_for_rows(conn, creditor, invoices, at)
     data = {k: v for k, v in client._mapping.items() if k not in ("creditor_id", "created_at")}
     data["contacts"] = [{k: v for k, v in c.items() if k != "client_id"} for c in contacts]
     data["open_amount"] = balance.open_amount if balance else ZERO
     data["overdue_amount"] = balance.overdue_amount if balance else ZERO
     data["unallocated_credit"] = balance.unallocated_credit if balance else ZERO
-    data["open_invoices"] = [_invoice_json(r, at) for r in invoices]
+    data["open_invoices"] = [_invoice_json(r, at, penalties.get(r.id)) for r in invoices]
     if as_json:
         emit_json(data)
         return
@@ -412,27 +423,75 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
                f" dont échu {format_money(data['overdue_amount'])}")
     if data["unallocated_credit"]:
         click.echo(f"  Règlements non affectés : {format_money(data['unallocated_credit'])}")
-    _print_invoices(invoices, at)
+    _print_invoices(invoices, at, penalties)
 
 
 # --- invoices ------------------------------------------------------------------------------
 
 
-def _invoice_json(row: Any, at: date) -> dict[str, Any]:
+def _penalty_json(result: Any) -> dict[str, Any] | None:
+    from relance.law import NotComputable
+
+    if result is None:
+        return None
+    if isinstance(result, NotComputable):
+        return {"computable": False, "reason": result.reason,
+                "missing_half": str(result.missing_half) if result.missing_half else None}
+    return {"computable": True, "interest": result.interest, "indemnity": result.indemnity,
+            "total": result.total, "amount_due": result.amount_due}
+
+
+def _invoice_json(row: Any, at: date, penalty: Any = None) -> dict[str, Any]:
     return {
         "number": row.number, "client_ref": row.client_ref, "client_name": row.client_name,
         "issue_date": row.issue_date, "due_date": row.due_date, "amount": row.amount,
         "open_amount": row.open_amount, "currency": row.currency,
         "days_overdue": max(0, (at - row.due_date).days) if row.open_amount > ZERO else 0,
+        "penalties": _penalty_json(penalty),
     }
 
 
-def _print_invoices(rows: Sequence[Any], at: date) -> None:
-    table(["Facture", "Client", "Émise le", "Échéance", "Montant", "Reste dû", "Retard (j)"],
+def _penalty_cell(result: Any) -> str:
+    from relance.law import NotComputable
+
+    if result is None:
+        return ""
+    if isinstance(result, NotComputable):
+        return f"non calculable ({result.missing_half})" if result.missing_half else (
+            "non calculable")
+    return format_money(result.total)
+
+
+def _print_invoices(rows: Sequence[Any], at: date, penalties: dict[int, Any]) -> None:
+    table(["Facture", "Client", "Émise le", "Échéance", "Montant", "Reste dû", "Retard (j)",
+           "Pénalités + 40 €"],
           [(r.number, r.client_ref, format_short_date(r.issue_date),
             format_short_date(r.due_date), format_money(r.amount, r.currency),
-            format_money(r.open_amount, r.currency), max(0, (at - r.due_date).days))
+            format_money(r.open_amount, r.currency), max(0, (at - r.due_date).days),
+            _penalty_cell(penalties.get(r.id)))
            for r in rows])
+    _print_penalty_footer(penalties)
+
+
+def _print_penalty_footer(penalties: dict[int, Any]) -> None:
+    from relance.law import NotComputable, PenaltyTotals
+    from relance.services.penalties import missing_halves
+
+    totals = [p for p in penalties.values() if isinstance(p, PenaltyTotals)]
+    if totals:
+        click.echo(f"Pénalités et indemnités exigibles (hors TVA, à réclamer à part) : "
+                   f"{format_money(sum((p.total for p in totals), ZERO))} ; détail : "
+                   "relance penalties FACTURE --at DATE")
+    failed = [p for p in penalties.values() if isinstance(p, NotComputable)]
+    for half in missing_halves(failed):
+        count = sum(1 for p in failed if p.missing_half == half)
+        click.echo(f"Pénalités non calculables pour {count} facture(s) : taux du semestre "
+                   f"{half} manquant. Ajoutez-le : relance rates add {half} --ecb … "
+                   "--legal-private … --legal-other … --source URL")
+    other = [p for p in failed if p.missing_half is None]
+    for reason in sorted({p.reason for p in other}):
+        count = sum(1 for p in other if p.reason == reason)
+        click.echo(f"Pénalités non calculables pour {count} facture(s) : {reason}")
 
 
 @cli.group()
@@ -454,8 +513,9 @@ def invoices() -> None:
 def invoices_list(db_url: str | None, creditor_ref: str | None, overdue: bool, at: date | None,
                   include_settled: bool, client_ref: str | None, limit: int | None,
                   as_json: bool) -> None:
-    """Liste les factures ouvertes (ou échues) avec leur reste dû à une date."""
+    """Liste les factures ouvertes (ou échues) avec leur reste dû et leurs pénalités."""
     from relance.services.ledger import invoice_rows
+    from relance.services.penalties import penalties_for_rows
 
     at = at or today()
     with bootstrap.database(db_url).connect() as conn:
@@ -463,13 +523,14 @@ def invoices_list(db_url: str | None, creditor_ref: str | None, overdue: bool, a
         client_id = client_by_ref(conn, creditor.id, client_ref).id if client_ref else None
         rows = invoice_rows(conn, creditor.id, at=at, overdue=overdue,
                             include_settled=include_settled, client_id=client_id, limit=limit)
+        penalties = penalties_for_rows(conn, creditor, rows, at)
     if as_json:
-        items = [_invoice_json(r, at) for r in rows]
+        items = [_invoice_json(r, at, penalties.get(r.id)) for r in rows]
         emit_json({"at": at, "overdue_only": overdue, "count": len(items),
                    "total_open": sum((i["open_amount"] for i in items), ZERO),
                    "invoices": items})
         return
-    _print_invoices(rows, at)
+    _print_invoices(rows, at, penalties)
     total = sum((r.open_amount for r in rows), ZERO)
     click.echo(f"{len(rows)} facture(s), reste dû au {format_short_date(at)} : "
                f"{format_money(total)}")
@@ -624,3 +685,7 @@ def demo(path: Path, n_clients: int, n_invoices: int, no_serve: bool, as_json: b
     click.echo(f"  relance --db sqlite:///{path} invoices list --overdue --at {spec.end}")
     click.echo(f"  relance --db sqlite:///{path} clients show {s.worst[0][0] if s.worst else ''}"
                f" --at {spec.end}")
+
+
+# The law commands register themselves on `cli` (kept apart to keep this module readable).
+from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401

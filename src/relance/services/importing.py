@@ -54,6 +54,7 @@ class ImportReport:
     credit_notes: int = 0
     allocated: Decimal = ZERO
     unallocated: Decimal = ZERO
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -67,6 +68,7 @@ class ImportReport:
             "credit_notes": self.credit_notes,
             "allocated": f"{self.allocated:.2f}",
             "unallocated": f"{self.unallocated:.2f}",
+            "warnings": list(self.warnings),
         }
 
 
@@ -300,6 +302,7 @@ def _import_invoices(
     pending_notes: list[_PendingCreditNote] = []
     batch = _InvoiceBatch()
     terms_cache: dict[str, Any] = {}
+    long_terms: list[tuple[int, str, str, date, date]] = []
 
     def due_from_terms(text: str, issue: date) -> date | None:
         from relance.law.errors import TermsError
@@ -384,6 +387,8 @@ def _import_invoices(
             report.credit_notes += 1
         else:
             report.created += 1
+            if (due - issue).days > 30:
+                long_terms.append((number_in_file, number, client_ref, issue, due))
         batch.rows.append(
             (number, doc_type, issue, due, amount, excl, currency, terms, r.text("po_ref")))
         batch.client_refs.append(client_ref)
@@ -392,7 +397,22 @@ def _import_invoices(
     flush()
     if pending_notes and not r.problems:
         _apply_credit_notes(conn, creditor.id, pending_notes, r, report)
+    if long_terms and not r.problems:
+        report.warnings = _terms_warnings(conn, creditor.id, r.file, long_terms)
     return report
+
+
+def _terms_warnings(conn: Connection, creditor_id: int, file: str,
+                    candidates: list[tuple[int, str, str, date, date]]) -> list[str]:
+    """Invoices whose due date lies beyond the legal caps for their client's kind."""
+    from relance.law.caps import beyond_cap
+
+    kinds: dict[str, str] = dict(conn.execute(
+        select(t.clients.c.ref, t.clients.c.kind).where(t.clients.c.creditor_id == creditor_id)
+    ).all())
+    return [f"{file}, ligne {row}, facture {number} : {message}"
+            for row, number, ref, issue, due in candidates
+            if (message := beyond_cap(issue, due, kinds.get(ref, "b2b"))) is not None]
 
 
 def _apply_credit_notes(

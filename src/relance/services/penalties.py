@@ -1,0 +1,362 @@
+"""Penalties of invoices in the database: the law core fed with the ledger, settings and rates.
+
+Everything the pure core needs is read here: the shipped rate table overridden by the rates
+the user added, the creditor's conventions, each invoice's settlements up to a date, its
+formal notice, its contractual rate (invoice, else client, else the creditor's own terms) and
+the waivers in force. A missing rate never raises: it becomes a "not computable" reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from relance.adapters import tables as t
+from relance.adapters.repository import credit_notes
+from relance.domain.errors import NotFoundError, ValidationError
+from relance.law import (
+    SETTINGS,
+    Conventions,
+    InvoiceInput,
+    NotComputable,
+    NoticeDates,
+    PenaltyResult,
+    PenaltyTotals,
+    RateEntry,
+    RateTable,
+    Settlement,
+    compute_many,
+    load_shipped_rates,
+    penalty_or_reason,
+)
+from relance.law.errors import LawError
+from relance.law.halfyear import HalfYear
+
+NOTICE_EVENT = "formal_notice"
+
+
+# --- rates ---------------------------------------------------------------------------------
+
+
+def user_rates(conn: Connection) -> list[RateEntry]:
+    """The rates the user added (`relance rates add`), which win over the shipped table."""
+    return [
+        RateEntry.of(HalfYear.parse(r.half), ecb=r.ecb, legal_private=r.legal_private,
+                     legal_other=r.legal_other, source=r.source, origin="user")
+        for r in conn.execute(select(t.rate_overrides).order_by(t.rate_overrides.c.half))
+    ]
+
+
+def rate_table(conn: Connection | None) -> RateTable:
+    """Shipped rates, overridden by the database's when a connection is given."""
+    shipped = load_shipped_rates()
+    return shipped if conn is None else shipped.with_overrides(user_rates(conn))
+
+
+def save_rate(conn: Connection, entry: RateEntry, *, replace: bool) -> bool:
+    """Store a user rate; True when it replaced one already in the database."""
+    existing = conn.execute(select(t.rate_overrides.c.id).where(
+        t.rate_overrides.c.half == str(entry.half))).scalar_one_or_none()
+    if existing is not None and not replace:
+        raise ValidationError(
+            f"Le semestre {entry.half} a déjà des taux saisis : utilisez « relance rates add "
+            f"{entry.half} … --replace » pour les remplacer.")
+    if existing is not None:
+        conn.execute(delete(t.rate_overrides).where(t.rate_overrides.c.id == existing))
+    conn.execute(t.rate_overrides.insert().values(
+        half=str(entry.half), ecb=entry.ecb, legal_private=entry.legal_private,
+        legal_other=entry.legal_other, source=entry.ecb_source))
+    return existing is not None
+
+
+# --- conventions -----------------------------------------------------------------------------
+
+
+def conventions_for(conn: Connection, creditor_id: int) -> Conventions:
+    """The creditor's conventions: settings stored for it, else the defaults."""
+    known = {s.name for s in SETTINGS}
+    values = {r.name: r.value for r in conn.execute(
+        select(t.creditor_settings.c.name, t.creditor_settings.c.value).where(
+            t.creditor_settings.c.creditor_id == creditor_id)) if r.name in known}
+    return Conventions.from_settings(values)
+
+
+def set_convention(conn: Connection, creditor_id: int, name: str, value: str) -> Conventions:
+    """Validate and store one convention for a creditor; returns the resulting conventions."""
+    current = conventions_for(conn, creditor_id).as_dict()
+    if name not in {s.name for s in SETTINGS}:
+        raise ValidationError(f"Réglage inconnu : « {name} ». Réglages possibles : "
+                              + ", ".join(s.name for s in SETTINGS) + ".")
+    try:
+        result = Conventions.from_settings(
+            {k: v for k, v in current.items() if k in {s.name for s in SETTINGS}} | {name: value})
+    except LawError as err:
+        raise ValidationError(err.message) from None
+    stored = str(result.as_dict()[name]).lower()
+    conn.execute(delete(t.creditor_settings).where(
+        t.creditor_settings.c.creditor_id == creditor_id, t.creditor_settings.c.name == name))
+    conn.execute(t.creditor_settings.insert().values(
+        creditor_id=creditor_id, name=name, value=stored))
+    return result
+
+
+# --- per-invoice inputs ----------------------------------------------------------------------
+
+
+def settlements_of(conn: Connection, invoice_ids: Iterable[int],
+                   at: date) -> dict[int, list[Settlement]]:
+    """Payments and credit notes allocated to each invoice, dated on or before `at`."""
+    ids = list(invoice_ids)
+    found: dict[int, list[Settlement]] = defaultdict(list)
+    if not ids:
+        return found
+    a, p = t.allocations, t.payments
+    effective = func.coalesce(p.c.date, credit_notes.c.issue_date)
+    query = (
+        select(a.c.invoice_id, a.c.amount, effective.label("on"),
+               p.c.reference, credit_notes.c.number.label("credit_note"))
+        .select_from(a.outerjoin(p, a.c.payment_id == p.c.id)
+                     .outerjoin(credit_notes, a.c.credit_note_id == credit_notes.c.id))
+        .where(effective <= at)
+        .order_by(effective, a.c.id)
+    )
+    for chunk in _chunks(ids):
+        for r in conn.execute(query.where(a.c.invoice_id.in_(chunk))):
+            label = f"avoir {r.credit_note}" if r.credit_note else (r.reference or "règlement")
+            found[r.invoice_id].append(Settlement(r.on, r.amount, label))
+    return found
+
+
+def notices_of(conn: Connection, invoice_ids: Iterable[int],
+               at: date) -> dict[int, NoticeDates]:
+    """The first formal notice of each invoice sent on or before `at` (events of the history)."""
+    ids = list(invoice_ids)
+    found: dict[int, NoticeDates] = {}
+    e = t.events
+    query = (select(e.c.invoice_id, e.c.data).where(e.c.kind == NOTICE_EVENT,
+                                                    e.c.occurred_on <= at)
+             .order_by(e.c.occurred_on, e.c.id))
+    for chunk in _chunks(ids):
+        for r in conn.execute(query.where(e.c.invoice_id.in_(chunk))):
+            if r.invoice_id in found:
+                continue
+            data = r.data or {}
+            found[r.invoice_id] = NoticeDates(
+                sent=date.fromisoformat(data["sent"]),
+                first_presented=_opt_date(data.get("first_presented")),
+                received=_opt_date(data.get("received")))
+    return found
+
+
+def record_notice(conn: Connection, creditor_id: int, invoice_number: str, *, sent: date,
+                  first_presented: date | None = None, received: date | None = None,
+                  summary: str = "") -> int:
+    """Record a formal notice sent outside Relance (its dates drive B2C legal interest)."""
+    invoice = _invoice(conn, creditor_id, invoice_number)
+    try:
+        NoticeDates(sent=sent, first_presented=first_presented, received=received)
+    except LawError as err:
+        raise ValidationError(err.message) from None
+    data = {"sent": sent.isoformat(),
+            "first_presented": first_presented.isoformat() if first_presented else None,
+            "received": received.isoformat() if received else None}
+    return int(conn.execute(t.events.insert().values(
+        creditor_id=creditor_id, client_id=invoice.client_id, invoice_id=invoice.id,
+        kind=NOTICE_EVENT, occurred_on=sent, data=data,
+        summary=summary or f"Mise en demeure envoyée le {sent:%d/%m/%Y}",
+    )).inserted_primary_key[0])  # type: ignore[index]
+
+
+def _opt_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class Waived:
+    """Waivers in force at a date."""
+
+    clients: frozenset[int]
+    invoices: frozenset[int]
+
+    def covers(self, client_id: int, invoice_id: int) -> bool:
+        """Whether the penalties of this invoice are waived."""
+        return client_id in self.clients or invoice_id in self.invoices
+
+
+def waivers_in_force(conn: Connection, creditor_id: int, at: date) -> Waived:
+    """Waivers granted on or before `at` and not revoked by then."""
+    w = t.waivers
+    rows = conn.execute(select(w.c.client_id, w.c.invoice_id).where(
+        w.c.creditor_id == creditor_id, w.c.waived_on <= at,
+        (w.c.revoked_on.is_(None)) | (w.c.revoked_on > at)))
+    clients: set[int] = set()
+    invoices: set[int] = set()
+    for r in rows:
+        if r.client_id is not None:
+            clients.add(r.client_id)
+        else:
+            invoices.add(r.invoice_id)
+    return Waived(frozenset(clients), frozenset(invoices))
+
+
+def waive(conn: Connection, creditor_id: int, *, on: date, reason: str,
+          client_id: int | None = None, invoice_id: int | None = None) -> int:
+    """Waive penalties and indemnity for a client or an invoice; kept in the history."""
+    target = "client" if client_id is not None else "invoice"
+    waiver_id = int(conn.execute(t.waivers.insert().values(
+        creditor_id=creditor_id, client_id=client_id, invoice_id=invoice_id, waived_on=on,
+        reason=reason)).inserted_primary_key[0])  # type: ignore[index]
+    if client_id is None:
+        client_id = conn.execute(select(t.invoices.c.client_id).where(
+            t.invoices.c.id == invoice_id)).scalar_one()
+    conn.execute(t.events.insert().values(
+        creditor_id=creditor_id, client_id=client_id, invoice_id=invoice_id,
+        kind="penalties_waived", occurred_on=on,
+        summary=("Pénalités et indemnité abandonnées pour "
+                 + ("toutes les factures du client" if target == "client" else "la facture")
+                 + (f" : {reason}" if reason else "")),
+        data={"waiver_id": waiver_id, "reason": reason}))
+    return waiver_id
+
+
+def revoke_waiver(conn: Connection, creditor_id: int, waiver_id: int, on: date) -> None:
+    """End a waiver from `on`; the history keeps both."""
+    w = t.waivers
+    row = conn.execute(select(w).where(w.c.id == waiver_id, w.c.creditor_id == creditor_id)
+                       ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Abandon de pénalités n° {waiver_id} introuvable.")
+    if row.revoked_on is not None:
+        raise ValidationError(f"L'abandon n° {waiver_id} est déjà révoqué depuis le "
+                              f"{row.revoked_on:%d/%m/%Y}.")
+    if on < row.waived_on:
+        raise ValidationError("La révocation ne peut pas précéder l'abandon "
+                              f"({row.waived_on:%d/%m/%Y}).")
+    conn.execute(w.update().where(w.c.id == waiver_id).values(revoked_on=on))
+    client_id = row.client_id if row.client_id is not None else conn.execute(
+        select(t.invoices.c.client_id).where(t.invoices.c.id == row.invoice_id)).scalar_one()
+    conn.execute(t.events.insert().values(
+        creditor_id=creditor_id, client_id=client_id, invoice_id=row.invoice_id,
+        kind="waiver_revoked", occurred_on=on,
+        summary=f"Abandon de pénalités n° {waiver_id} révoqué", data={"waiver_id": waiver_id}))
+
+
+def waiver_rows(conn: Connection, creditor_id: int) -> list[Any]:
+    """Every waiver with its target, newest first."""
+    w = t.waivers
+    return list(conn.execute(
+        select(w.c.id, w.c.waived_on, w.c.revoked_on, w.c.reason,
+               t.clients.c.ref.label("client_ref"), t.invoices.c.number.label("invoice_number"))
+        .select_from(w.outerjoin(t.clients, w.c.client_id == t.clients.c.id)
+                     .outerjoin(t.invoices, w.c.invoice_id == t.invoices.c.id))
+        .where(w.c.creditor_id == creditor_id).order_by(w.c.waived_on.desc(), w.c.id.desc())))
+
+
+# --- computing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every invoice of one creditor shares: rates, conventions, creditor terms."""
+
+    rates: RateTable
+    conventions: Conventions
+    creditor_private: bool
+    creditor_rate: Decimal | None
+
+    @classmethod
+    def load(cls, conn: Connection, creditor: Any) -> Context:
+        """Read them once per command or run."""
+        return cls(rate_table(conn), conventions_for(conn, creditor.id),
+                   bool(creditor.is_private_person), creditor.penalty_rate)
+
+
+def contractual_rate(row: Any, ctx: Context) -> Decimal | None:
+    """The invoice's own rate, else the client's, else the creditor's terms (B2B only)."""
+    for rate in (row.penalty_rate, getattr(row, "client_penalty_rate", None), ctx.creditor_rate):
+        if rate is not None:
+            return Decimal(rate)
+    return None
+
+
+def _input(row: Any, at: date, ctx: Context, settled: Sequence[Settlement],
+           notice: NoticeDates | None) -> InvoiceInput:
+    kind = row.client_kind
+    return InvoiceInput(
+        amount=row.amount, due=row.due_date, until=at, kind=kind, settlements=tuple(settled),
+        contractual_rate=contractual_rate(row, ctx) if kind == "b2b" else None,
+        notice_date=notice, creditor_private=ctx.creditor_private)
+
+
+def penalties_for_rows(conn: Connection, creditor: Any, rows: Sequence[Any], at: date,
+                       ctx: Context | None = None) -> dict[int, PenaltyTotals | NotComputable]:
+    """Totals for many invoice rows (from invoice_rows), waivers applied; for lists."""
+    ctx = ctx or Context.load(conn, creditor)
+    late = [r for r in rows if r.due_date < at]
+    ids = [r.id for r in late]
+    settled = settlements_of(conn, ids, at)
+    notices = notices_of(conn, ids, at)
+    waived = waivers_in_force(conn, creditor.id, at)
+    results = compute_many(
+        [_input(r, at, ctx, settled.get(r.id, ()), notices.get(r.id)) for r in late],
+        ctx.rates, ctx.conventions)
+    out: dict[int, PenaltyTotals | NotComputable] = {}
+    for row, result in zip(late, results, strict=True):
+        if isinstance(result, PenaltyTotals) and waived.covers(row.client_id, row.id):
+            result = result._replace(interest=Decimal("0.00"), indemnity=Decimal("0.00"))
+        out[row.id] = result
+    return out
+
+
+def penalties_of_invoice(conn: Connection, creditor: Any, number: str,
+                         at: date) -> tuple[Any, PenaltyResult | NotComputable, bool]:
+    """Full breakdown for one invoice at a date: (row, result, waived)."""
+    from relance.services.ledger import invoice_rows
+
+    invoice = _invoice(conn, creditor.id, number)
+    rows = [r for r in invoice_rows(conn, creditor.id, at=max(at, invoice.issue_date),
+                                    include_settled=True, client_id=invoice.client_id)
+            if r.id == invoice.id]
+    row = rows[0]
+    ctx = Context.load(conn, creditor)
+    inp = _input(row, at, ctx, settlements_of(conn, [row.id], at).get(row.id, ()),
+                 notices_of(conn, [row.id], at).get(row.id))
+    if at < row.issue_date:
+        raise ValidationError(
+            f"Date incohérente : le {at:%d/%m/%Y} précède l'émission de la facture {number} "
+            f"({row.issue_date:%d/%m/%Y}).")
+    result = penalty_or_reason(
+        amount=inp.amount, due=inp.due, until=inp.until, kind=inp.kind, rates=ctx.rates,
+        settlements=inp.settlements, contractual_rate=inp.contractual_rate,
+        notice_date=inp.notice_date,  # type: ignore[arg-type]
+        creditor_private=inp.creditor_private, conventions=ctx.conventions)
+    waived = waivers_in_force(conn, creditor.id, at).covers(row.client_id, row.id)
+    if waived and isinstance(result, PenaltyResult):
+        result = result.waive()
+    return row, result, waived
+
+
+def missing_halves(results: Iterable[PenaltyTotals | NotComputable]) -> list[HalfYear]:
+    """The half-years whose rates are missing, for the run's and the dashboard's message."""
+    return sorted({r.missing_half for r in results
+                   if isinstance(r, NotComputable) and r.missing_half is not None})
+
+
+def _invoice(conn: Connection, creditor_id: int, number: str) -> Any:
+    row = conn.execute(select(t.invoices).where(
+        t.invoices.c.creditor_id == creditor_id, t.invoices.c.number == number,
+        t.invoices.c.doc_type == "invoice")).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Facture « {number} » introuvable.")
+    return row
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
