@@ -114,7 +114,7 @@ def rates_list(db_url: str | None, as_json: bool) -> None:
 
 
 def _pct(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",") + " %"
+    return f"{value:.2f}".replace(".", ",") + "\u00a0%"
 
 
 @rates.command("add")

@@ -103,4 +103,4 @@ def compare(table: RateTable, series: Series) -> list[str]:
 
 
 def _pct(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",") + " %"
+    return f"{value:.2f}".replace(".", ",") + "\u00a0%"
