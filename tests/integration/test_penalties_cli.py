@@ -182,7 +182,7 @@ class _Ecb(BaseHTTPRequestHandler):
     body = ("KEY,FREQ,TIME_PERIOD,OBS_VALUE\n"
             "FM.D,D,2025-06-11,2.15\nFM.D,D,2026-06-30,2.15\nFM.D,D,2026-07-01,2.40\n")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/csv")
         self.end_headers()
