@@ -11,6 +11,8 @@ datetime.date(2025, 5, 2)
 datetime.date(2025, 5, 23)
 >>> parse_delay("10 jours ouvrables")
 Delay(length=10, unit='ouvrables')
+>>> deadline(date(2025, 3, 3), "8 jours francs", may)  # 8 full days, 4 to 11 March
+datetime.date(2025, 3, 12)
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from typing import Literal, NamedTuple
 from relance.law.errors import InvalidInputError
 
 date = dt.date
-Unit = Literal["calendaires", "ouvres", "ouvrables", "mois"]
+Unit = Literal["calendaires", "ouvres", "ouvrables", "francs", "mois"]
 ONE_DAY = dt.timedelta(days=1)
 _DELAY = re.compile(
-    r"^\s*(\d{1,4})\s*(jours?|j|mois|semaines?)\s*(ouvres|ouvrables|calendaires|francs)?\s*$")
+    r"^\s*(\d{1,4})\s*(jours?|j|mois|semaines?)\s*(ouvres?|ouvrables?|calendaires?|francs?)?\s*$")
 
 
 class Delay(NamedTuple):
@@ -40,6 +42,8 @@ class Delay(NamedTuple):
 
 def is_business_day(day: dt.date, holidays: Collection[dt.date], unit: str = "ouvres") -> bool:
     """Jour ouvré (Mon-Fri) or ouvrable (Mon-Sat), and not a holiday."""
+    if unit not in ("ouvres", "ouvrables"):
+        raise InvalidInputError(f"Unité inconnue : « {unit} » (ouvres ou ouvrables).")
     last_weekday = 5 if unit == "ouvrables" else 4
     return day.weekday() <= last_weekday and day not in holidays
 
@@ -84,14 +88,14 @@ def parse_delay(text: str) -> Delay:
     if match is None:
         raise InvalidInputError(f"Délai illisible : « {text} » (par exemple « 8 jours », "
                                 "« 15 jours ouvrés », « 1 mois »).")
-    count, word, kind = int(match.group(1)), match.group(2), match.group(3)
-    if word == "mois":
-        return Delay(count, "mois")
-    if word.startswith("semaine"):
-        return Delay(count * 7, "calendaires")
-    unit: Unit = "ouvres" if kind == "ouvres" else "ouvrables" if kind == "ouvrables" \
-        else "calendaires"
-    return Delay(count, unit)
+    count, word, kind = int(match.group(1)), match.group(2), (match.group(3) or "").rstrip("s")
+    if word == "mois" or word.startswith("semaine"):
+        if kind not in ("", "calendaire"):  # "1 mois ouvrés" is not a delay the law knows
+            raise InvalidInputError(f"Délai illisible : « {text} » (les mois et les semaines "
+                                    "se comptent en jours calendaires).")
+        return Delay(count, "mois") if word == "mois" else Delay(count * 7, "calendaires")
+    units: dict[str, Unit] = {"ouvre": "ouvres", "ouvrable": "ouvrables", "franc": "francs"}
+    return Delay(count, units.get(kind, "calendaires"))
 
 
 def deadline(start: dt.date, delay: str | Delay, holidays: Collection[dt.date]) -> dt.date:
@@ -101,6 +105,8 @@ def deadline(start: dt.date, delay: str | Delay, holidays: Collection[dt.date]) 
         end = add_months(start, spec.length)
     elif spec.unit == "calendaires":
         end = start + dt.timedelta(days=spec.length)
+    elif spec.unit == "francs":  # neither the starting day nor the last day counts
+        end = start + dt.timedelta(days=spec.length + 1)
     else:
         end = add_business_days(start, spec.length, holidays, spec.unit)
     return next_business_day(end, holidays, "ouvres")

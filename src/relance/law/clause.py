@@ -38,7 +38,10 @@ def terms_clause(
     due_date: dt.date | None = None,
     eom_method: str = "days_then_eom",
 ) -> str:
-    """French clause: terms, escompte, penalty rate, 40 € indemnity (B2B and public buyers)."""
+    """French clause: terms, escompte, penalty rate, 40 € indemnity (B2B and public buyers).
+
+    `contractual_rate` is a B2B rate: consumers owe the legal rate, public buyers R2192-31's.
+    """
     if document not in _SUBJECT:
         raise InvalidInputError(f"Document inconnu : « {document} » (cgv, devis ou facture).")
     parsed = parse_terms(terms, eom_method=eom_method) if isinstance(terms, str) else terms
@@ -67,8 +70,10 @@ def _discount(discount: tuple[Decimal | str, int] | None) -> str:
     """The escompte sentence (a mandatory mention, even when there is none)."""
     if discount is None:
         return "Aucun escompte n'est accordé pour paiement anticipé."
-    rate, days = parse_rate(discount[0], "taux d'escompte"), discount[1]
-    return f"Escompte de {fr_number(rate)} % en cas de paiement sous {days} jours."
+    rate, days = _positive(discount[0], "taux d'escompte"), discount[1]
+    if days < 1:
+        raise InvalidInputError(f"Délai d'escompte invalide : {days} jours.")
+    return f"Escompte de {_fr(rate)} % en cas de paiement sous {days} jours."
 
 
 def _b2b_rate(contractual_rate: Decimal | str | None) -> str:
@@ -76,12 +81,12 @@ def _b2b_rate(contractual_rate: Decimal | str | None) -> str:
     rules = load_rules().penalties
     if contractual_rate is None:
         rate = ("au taux d'intérêt appliqué par la Banque centrale européenne à son opération "
-                f"de refinancement la plus récente, majoré de {rules.b2b_margin} points de "
+                f"de refinancement la plus récente, majoré de {_fr(rules.b2b_margin)} points de "
                 "pourcentage (taux en vigueur au 1er janvier pour le premier semestre et au "
                 "1er juillet pour le second)")
     else:
-        value = parse_rate(contractual_rate, "taux contractuel")
-        rate = (f"au taux annuel de {fr_number(value)} %, sans pouvoir être inférieur à trois "
+        value = _positive(contractual_rate, "taux contractuel")
+        rate = (f"au taux annuel de {_fr(value)} %, sans pouvoir être inférieur à trois "
                 "fois le taux de l'intérêt légal")
     return ("En cas de retard de paiement, des pénalités de retard sont exigibles de plein "
             "droit, sans qu'un rappel soit nécessaire, dès le jour suivant la date de règlement "
@@ -96,12 +101,26 @@ def _public_rate() -> str:
     return ("Le dépassement du délai de paiement fait courir de plein droit des intérêts "
             "moratoires au taux appliqué par la Banque centrale européenne à ses opérations "
             "principales de refinancement en vigueur au premier jour du semestre au cours duquel "
-            f"les intérêts ont commencé à courir, majoré de {margin} points de pourcentage.")
+            f"les intérêts ont commencé à courir, majoré de {_fr(margin)} points de "
+            "pourcentage.")
 
 
 def _indemnity(sentence: str, reference: str) -> str:
     """The 40 € indemnity sentence; the amount itself must be written, not just the decree."""
-    amount = fr_number(load_rules().penalties.indemnity).replace(",00", "")
+    amount = _fr(load_rules().penalties.indemnity).replace(",00", "")
     return (f"{sentence} de {amount} € ({reference})."
             " Lorsque les frais de recouvrement exposés sont supérieurs à ce montant, une "
             "indemnisation complémentaire peut être demandée sur justification.")
+
+
+def _positive(value: Decimal | str, name: str) -> Decimal:
+    """A rate read exactly; zero or negative rates make no sense in a clause."""
+    rate = parse_rate(value, name)
+    if rate <= 0:
+        raise InvalidInputError(f"Le {name} doit être positif : « {value} ».")
+    return rate
+
+
+def _fr(value: Decimal) -> str:
+    """A rate or amount in French notation, never in exponent form ("1E+1" is "10")."""
+    return fr_number(Decimal(format(value, "f")))

@@ -118,9 +118,17 @@ def prescription_status(
             notes.append(f"{label} : antérieure au point de départ, sans effet.")
         elif expires is not None and event.date > expires:
             notes.append(f"{label} : intervenue après la prescription, sans effet interruptif.")
-        else:
-            last, expires = event, _after(kind, event)
+        elif expires is None:
+            notes.append(f"{label} : instance en cours, la prescription reste interrompue "
+                         "jusqu'à la fin de la procédure.")
+        elif _not_earlier(after := _after(kind, event), expires):
+            last, expires = event, after
     return _status(kind, start, expires, last, today, horizon_days, tuple(notes))
+
+
+def _not_earlier(new: dt.date | None, current: dt.date) -> bool:
+    """An interruption never shortens the period (an earlier filing may end later)."""
+    return new is None or new >= current
 
 
 def _after(kind: str, event: Interruption) -> dt.date | None:

@@ -96,6 +96,7 @@ def _tokens(text: str) -> list[str]:
     """Lower-case, accents removed, key phrases folded, filler words dropped."""
     plain = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = " ".join(plain.split())  # one space between words, so the phrases below match
     plain = re.sub(r"fin (de |du )?mois|\bfdm\b|\bf\.?d\.?m\.?", " fdm ", plain)
     plain = re.sub(r"\ble (\d{1,2})\b", r" dom \1 ", plain)
     plain = re.sub(r"(\d+)\s*(jours?|j)\b", r"\1 j ", plain)
@@ -126,7 +127,8 @@ def parse_terms(text: str, *, eom_method: str = "days_then_eom") -> PaymentTerms
         raise TermsError(f"Conditions de paiement illisibles : « {text} ». "
                          f"Exemples acceptés : {EXAMPLES}.")
     terms = build()
-    if terms.days > _MAX_DAYS or not 1 <= (terms.day_of_month or 1) <= 31:
+    if terms.days > _MAX_DAYS or (terms.day_of_month is not None
+                                  and not 1 <= terms.day_of_month <= 31):
         raise TermsError(f"Conditions de paiement invraisemblables : « {text} ».")
     return terms
 
