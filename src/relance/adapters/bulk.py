@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Date, Table
 from relance.adapters.tables import Money
 
 
-def _cents(value: Decimal | None) -> int | None:
+def cents(value: Decimal | None) -> int | None:
     if value is None:
         return None
     cents = value.scaleb(2)
@@ -31,29 +31,35 @@ def _iso(value: date | None) -> str | None:
 
 def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
     if isinstance(column_type, Money):
-        return _cents
+        return cents
     if isinstance(column_type, Date) and dialect == "sqlite":
         return _iso
     return None
 
 
 def bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+    *, converted: bool = False,
 ) -> None:
-    """Insert positional rows into `columns` of `table`, in the caller's transaction."""
+    """Insert positional rows into `columns` of `table`, in the caller's transaction.
+
+    With `converted`, the rows already hold what the columns store (integer cents, and ISO
+    date strings on SQLite), as the hottest import paths prepare them.
+    """
     if not rows:
         return
     dialect = conn.dialect.name
     converters = [_converter(table.c[name].type, dialect) for name in columns]
-    if any(converters):
+    if any(converters) and not converted:
         pairs = [(i, f) for i, f in enumerate(converters) if f is not None]
-        converted: list[tuple[Any, ...]] = []
+        ready: list[tuple[Any, ...]] = []
+        append = ready.append
         for row in rows:
             values = list(row)
             for i, f in pairs:
                 values[i] = f(values[i])
-            converted.append(tuple(values))
-        rows = converted
+            append(tuple(values))
+        rows = ready
     names = ", ".join(columns)
     if dialect == "postgresql":
         raw = conn.connection.driver_connection
@@ -65,7 +71,7 @@ def bulk_insert(
         return
     marks = ", ".join("?" for _ in columns)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
-                         [tuple(row) for row in rows])
+                         [row if type(row) is tuple else tuple(row) for row in rows])
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:

@@ -13,11 +13,13 @@ True
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from relance.law.rules import load_rules
 from relance.law.terms import PaymentTerms
 
 
+@lru_cache(maxsize=8192)
 def latest_lawful_due(issue: dt.date, kind: str) -> dt.date | None:
     """The latest due date the caps allow for an invoice issued on `issue` (None: no cap).
 

@@ -7,18 +7,19 @@ lists them all. Nothing is written unless the whole file is right.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from babel.numbers import list_currencies
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from relance.adapters import tables as t
-from relance.adapters.bulk import bulk_insert, reserve_ids
+from relance.adapters.bulk import bulk_insert, cents, reserve_ids
 from relance.adapters.repository import open_items, resolve_creditor
 from relance.domain.ledger import OpenItem, allocate_in_order, allocate_oldest_first
 from relance.domain.money import ZERO
@@ -38,6 +39,20 @@ from relance.imports.validate import (
 from relance.imports.values import BadValue, cell_text, parse_amount, parse_date
 
 BATCH = 20_000
+_PLAIN_POSITIVE = re.compile(r"^\d{1,13}(\.\d{1,2})?$")
+
+
+def _plain_cents(text: str) -> int:
+    """Integer cents of a string matched by _PLAIN_POSITIVE ("12", "12.5", "12.50").
+
+    >>> _plain_cents("12"), _plain_cents("12.5"), _plain_cents("0.07")
+    (1200, 1250, 7)
+    """
+    dot = text.find(".")
+    if dot < 0:
+        return int(text) * 100
+    return int(text.replace(".", "")) * (10 if len(text) - dot == 2 else 1)
+
 _CURRENCIES = frozenset(list_currencies())
 
 
@@ -82,6 +97,7 @@ class RowReader:
     row: int = 0
     cells: Sequence[object] = ()
     failed: bool = False
+    text_cells: bool = False
 
     def start(self, row: int, cells: Sequence[object]) -> None:
         """Move to a new row."""
@@ -138,7 +154,7 @@ def import_file(
     if isinstance(columns, list):
         raise ImportFailed(columns)
     problems: list[ImportProblem] = []
-    reader = RowReader(table.file, columns, problems)
+    reader = RowReader(table.file, columns, problems, text_cells=table.text_cells)
     importer = IMPORTERS[kind]
     with engine.begin() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
@@ -322,22 +338,83 @@ def _import_invoices(
             batch.rows.clear()
             return
         fresh = [ref for ref in dict.fromkeys(batch.client_refs) if ref not in client_ids]
-        if fresh:
+        if fresh:  # the rows of clients this file creates name them by ref until now
             conn.execute(insert(t.clients), [
                 {"creditor_id": creditor.id, "ref": ref, "name": new_clients.get(ref) or ref,
                  "flags": []} for ref in fresh
             ])
             client_ids.update(_client_ids(conn, creditor.id, fresh))
             report.clients_created += len(fresh)
-        bulk_insert(conn, t.invoices, _INVOICE_COLUMNS, [
-            (creditor.id, client_ids[ref], *row)
-            for row, ref in zip(batch.rows, batch.client_refs, strict=True)
-        ])
+        rows = batch.rows
+        if batch.client_refs:
+            rows = [(row[0], client_ids[row[1]], *row[2:]) if type(row[1]) is str else row
+                    for row in rows]
+        bulk_insert(conn, t.invoices, _INVOICE_COLUMNS, rows, converted=True)
         batch.rows.clear()
         batch.client_refs.clear()
 
+    idx = r.columns.index
+    p_num, p_cli, p_iss, p_due, p_amt = (idx.get(name) for name in (
+        "number", "client_ref", "issue_date", "due_date", "amount"))
+    p_excl, p_terms, p_po, p_type, p_cur, p_name = (idx.get(name) for name in (
+        "amount_excl_tax", "terms", "po_ref", "type", "currency", "client_name"))
+    known = [p for p in (p_num, p_cli, p_iss, p_due, p_amt, p_excl, p_terms, p_po, p_type, p_cur,
+                         p_name) if p is not None]
+    width = max(known) + 1 if known else 0
+    fast = r.text_cells and None not in (p_num, p_cli, p_iss, p_due, p_amt)
+    a_num, a_cli, a_iss, a_due, a_amt = (p or 0 for p in (p_num, p_cli, p_iss, p_due, p_amt))
+    plain, fromiso = _PLAIN_POSITIVE.match, date.fromisoformat
+    creditor_id = creditor.id
+    sqlite = conn.dialect.name == "sqlite"
+
+    def stored_date(day: date | None) -> object:
+        return day.isoformat() if sqlite and day is not None else day
+
+    def cell(cells: list[str], pos: int | None) -> str:
+        return "" if pos is None else cells[pos].strip()
+
     for number_in_file, cells in rows:
         report.rows += 1
+        # Fast path for the common, clean CSV row (ISO dates, plain amounts, an invoice);
+        # anything else, or anything wrong, goes through the checked path below.
+        if fast and len(cells) >= width:
+            sc = cast("list[str]", cells)
+            number, client_ref = sc[a_num].strip(), sc[a_cli].strip()
+            issue_s, due_s, amount_s = sc[a_iss].strip(), sc[a_due].strip(), sc[a_amt].strip()
+            if (number and client_ref and number not in seen and number not in in_db
+                    and len(issue_s) == 10 and issue_s[4] == "-" and issue_s[7] == "-"
+                    and len(due_s) == 10 and due_s[4] == "-" and due_s[7] == "-"
+                    and plain(amount_s) and (p_type is None or not sc[p_type].strip())
+                    and (p_cur is None or sc[p_cur].strip().upper() in ("", "EUR"))):
+                issue_d: date | None
+                due_d: date | None
+                try:
+                    issue_d, due_d = fromiso(issue_s), fromiso(due_s)
+                except ValueError:
+                    issue_d = due_d = None
+                amount_c = _plain_cents(amount_s)
+                excl_s = cell(sc, p_excl)
+                excl_c = _plain_cents(excl_s) if excl_s and plain(excl_s) else None
+                if (issue_d is not None and due_d is not None and due_d >= issue_d
+                        and amount_c > 0
+                        and (not excl_s or (excl_c is not None and excl_c <= amount_c))):
+                    seen[number] = number_in_file
+                    if client_ref not in client_ids and client_ref not in new_clients:
+                        new_clients[client_ref] = cell(sc, p_name)
+                    report.created += 1
+                    if (due_d - issue_d).days > 30:
+                        long_terms.append((number_in_file, number, client_ref, issue_d, due_d))
+                    cid = client_ids.get(client_ref)
+                    batch.rows.append((creditor_id, client_ref if cid is None else cid, number,
+                                       "invoice", issue_s if sqlite else issue_d,
+                                       due_s if sqlite else due_d, amount_c, excl_c, "EUR",
+                                       "" if p_terms is None else sc[p_terms].strip(),
+                                       "" if p_po is None else sc[p_po].strip()))
+                    if cid is None:
+                        batch.client_refs.append(client_ref)
+                    if len(batch.rows) >= BATCH:
+                        flush()
+                    continue
         r.start(number_in_file, cells)
         number = r.text("number", required=True)
         client_ref = r.text("client_ref", required=True)
@@ -387,11 +464,14 @@ def _import_invoices(
             report.credit_notes += 1
         else:
             report.created += 1
-            if (due - issue).days > 30:
+            if due is not None and issue is not None and (due - issue).days > 30:
                 long_terms.append((number_in_file, number, client_ref, issue, due))
-        batch.rows.append(
-            (number, doc_type, issue, due, amount, excl, currency, terms, r.text("po_ref")))
-        batch.client_refs.append(client_ref)
+        cid = client_ids.get(client_ref)
+        batch.rows.append((creditor_id, client_ref if cid is None else cid, number, doc_type,
+                           stored_date(issue), stored_date(due), cents(amount), cents(excl),
+                           currency, terms, r.text("po_ref")))
+        if cid is None:
+            batch.client_refs.append(client_ref)
         if len(batch.rows) >= BATCH:
             flush()
     flush()
@@ -405,14 +485,18 @@ def _import_invoices(
 def _terms_warnings(conn: Connection, creditor_id: int, file: str,
                     candidates: list[tuple[int, str, str, date, date]]) -> list[str]:
     """Invoices whose due date lies beyond the legal caps for their client's kind."""
-    from relance.law.caps import beyond_cap
+    from relance.law.caps import beyond_cap, latest_lawful_due
 
     kinds: dict[str, str] = dict(conn.execute(
         select(t.clients.c.ref, t.clients.c.kind).where(t.clients.c.creditor_id == creditor_id)
     ).all())
-    return [f"{file}, ligne {row}, facture {number} : {message}"
-            for row, number, ref, issue, due in candidates
-            if (message := beyond_cap(issue, due, kinds.get(ref, "b2b"))) is not None]
+    out: list[str] = []
+    for row, number, ref, issue, due in candidates:
+        kind = kinds.get(ref, "b2b")
+        latest = latest_lawful_due(issue, kind)  # cached per (issue date, kind)
+        if latest is not None and due > latest:
+            out.append(f"{file}, ligne {row}, facture {number} : {beyond_cap(issue, due, kind)}")
+    return out
 
 
 def _apply_credit_notes(
