@@ -261,3 +261,136 @@ events = Table(
     Column("data", JSON, nullable=False, default=dict),
 )
 Index("ix_events_kind_invoice", events.c.kind, events.c.invoice_id)
+
+# --- the daily run -----------------------------------------------------------------------------
+
+# Scenarios loaded from YAML (the text is kept as the user wrote it).
+scenarios = Table(
+    "scenarios",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("creditor_id", "name", name="uq_scenarios_creditor_name"),
+)
+
+# Per-client collection status: scenario override, hold, do-not-contact, legal case, cause.
+client_status = Table(
+    "client_status",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("scenario", String(60)),
+    Column("hold_until", Date),
+    Column("hold_reason", Text, nullable=False, server_default=""),
+    Column("do_not_contact", Boolean, nullable=False, server_default="0"),
+    Column("legal_case", Boolean, nullable=False, server_default="0"),
+    Column("no_calls", Boolean, nullable=False, server_default="0"),
+    Column("blocked", Boolean, nullable=False, server_default="0"),
+    Column("late_cause", String(30)),
+)
+
+# Where each invoice stands in its scenario (its own step, whatever its client's others do).
+invoice_steps = Table(
+    "invoice_steps",
+    metadata,
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True),
+    Column("scenario", String(60), nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("step_key", String(60), nullable=False),
+    Column("done_on", Date, nullable=False),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("opened_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("resolved_on", Date),
+    Column("resolution", Text, nullable=False, server_default=""),
+)
+
+promises = Table(
+    "promises",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("made_on", Date, nullable=False),
+    Column("pay_by", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("closed_on", Date),
+    CheckConstraint("status in ('open', 'kept', 'broken')", name="status"),
+)
+
+payment_plans = Table(
+    "payment_plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("agreed_on", Date, nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("installments", JSON, nullable=False),  # [{"date": ISO, "amount": "123.45"}, …]
+    Column("status", String(10), nullable=False, server_default="active"),
+    Column("closed_on", Date),
+    CheckConstraint("status in ('active', 'completed', 'broken')", name="status"),
+)
+
+# Messages waiting to be sent; the key makes a replayed run write nothing twice.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("run_date", Date, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("step_key", String(60), nullable=False),
+    Column("tone", String(12), nullable=False),
+    Column("template", String(60), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_outbox_status", outbox.c.status, outbox.c.id)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("run_date", Date, nullable=False, index=True),
+    Column("step_key", String(60), nullable=False),
+    Column("tone", String(12), nullable=False),
+    Column("collector", String(120), nullable=False, server_default=""),
+    Column("priority", Money(), nullable=False),
+    Column("status", String(12), nullable=False, server_default="open"),
+    Column("outcome", String(20)),
+    Column("data", JSON, nullable=False),
+)
+
+# The run dates done, and the clients already processed on the current one.
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_date", Date, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+)
+run_clients = Table(
+    "run_clients",
+    metadata,
+    Column("run_date", Date, primary_key=True),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+)

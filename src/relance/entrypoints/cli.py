@@ -644,9 +644,12 @@ def allocate(db_url: str | None, creditor_ref: str | None, payment_id: int,
               help="Nombre de clients.")
 @click.option("--invoices", "n_invoices", type=click.IntRange(1), default=3000,
               show_default=True, help="Nombre de factures sur 18 mois.")
+@click.option("--days", type=click.IntRange(0, 540), default=90, show_default=True,
+              help="Jours de runs quotidiens simulés jusqu'à la fin du calendrier.")
 @click.option("--no-serve", is_flag=True, help="Ne pas lancer l'interface web (à venir).")
 @json_option
-def demo(path: Path, n_clients: int, n_invoices: int, no_serve: bool, as_json: bool) -> None:
+def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
+         as_json: bool) -> None:
     """Crée une base de démonstration réaliste et en affiche la synthèse."""
     from relance.demo.portfolio import BEHAVIOUR_LABELS, PortfolioSpec
     from relance.i18n import format_date
@@ -655,12 +658,12 @@ def demo(path: Path, n_clients: int, n_invoices: int, no_serve: bool, as_json: b
     spec = PortfolioSpec(clients=n_clients, invoices=n_invoices)
     if not as_json:
         click.echo(f"Création de la base de démonstration {path} …")
-    _, s = build_demo(path, spec)
+    _, s = build_demo(path, spec, simulated_days=days)
     if as_json:
         emit_json({"path": str(path), "start": spec.start, "end": spec.end,
                    "behaviours": s.behaviours, "invoices": s.invoices, "payments": s.payments,
                    "open_amount": s.open_amount, "overdue_amount": s.overdue_amount,
-                   "buckets": s.buckets,
+                   "buckets": s.buckets, "runs": s.runs, "run_actions": s.actions,
                    "worst": [{"client_ref": r, "name": n, "overdue": a, "max_days_late": d}
                              for r, n, a, d in s.worst]})
         return
@@ -672,6 +675,9 @@ def demo(path: Path, n_clients: int, n_invoices: int, no_serve: bool, as_json: b
     click.echo(f"{sum(s.behaviours.values())} clients : " + ", ".join(
         f"{count} {BEHAVIOUR_LABELS[name]}" for name, count in s.behaviours.items()))
     click.echo(f"{s.invoices} factures, {s.payments} règlements importés.")
+    if s.runs:
+        click.echo(f"{s.runs} runs quotidiens simulés jusqu'au {format_date(spec.end)} : "
+                   f"{s.actions} relances, appels et mises en demeure préparés.")
     click.echo(f"Au {format_date(spec.end)} : encours {format_money(s.open_amount)}, "
                f"dont échu {format_money(s.overdue_amount)}.")
     click.echo("Balance âgée :")
@@ -685,7 +691,12 @@ def demo(path: Path, n_clients: int, n_invoices: int, no_serve: bool, as_json: b
     click.echo(f"  relance --db sqlite:///{path} invoices list --overdue --at {spec.end}")
     click.echo(f"  relance --db sqlite:///{path} clients show {s.worst[0][0] if s.worst else ''}"
                f" --at {spec.end}")
+    if s.runs:
+        click.echo(f"  relance --db sqlite:///{path} history {s.worst[0][0] if s.worst else ''}")
+        click.echo(f"  relance --db sqlite:///{path} outbox")
+        click.echo(f"  relance --db sqlite:///{path} calls --date {spec.end}")
 
 
 # The law commands register themselves on `cli` (kept apart to keep this module readable).
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
+from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from relance.adapters import tables as t
 from relance.adapters.database import make_engine, migrate
@@ -57,9 +57,12 @@ class DemoSummary:
     overdue_amount: Decimal = ZERO
     buckets: dict[str, Decimal] = field(default_factory=dict)
     worst: list[tuple[str, str, Decimal, int]] = field(default_factory=list)
+    runs: int = 0
+    actions: int = 0
 
 
-def build_demo(path: Path, spec: PortfolioSpec | None = None) -> tuple[Engine, DemoSummary]:
+def build_demo(path: Path, spec: PortfolioSpec | None = None,
+               simulated_days: int = 0) -> tuple[Engine, DemoSummary]:
     """Create `path` afresh and fill it with the demo creditor and its portfolio."""
     spec = spec or PortfolioSpec()
     for suffix in ("", "-wal", "-shm"):
@@ -75,8 +78,64 @@ def build_demo(path: Path, spec: PortfolioSpec | None = None) -> tuple[Engine, D
         import_file(engine, "clients", files["clients"])
         summary.invoices = import_file(engine, "invoices", files["invoices"]).created
         summary.payments = import_file(engine, "payments", files["payments"]).created
+    simulate(engine, portfolio, summary, days=simulated_days)
     _summarise(engine, summary, spec.end)
     return engine, summary
+
+
+def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days: int) -> None:
+    """Run the daily job over the last `days` days of the demo calendar, with the events a
+    collector would record: disputes, a payment plan, insolvency, call outcomes."""
+    from datetime import timedelta
+
+    from relance.services.calls import record_call
+    from relance.services.pauses import open_dispute, set_status
+    from relance.services.run import run
+
+    if days <= 0:
+        return
+    end = portfolio.spec.end
+    start = end - timedelta(days=days - 1)
+    behaviour = {plan.ref: plan.behaviour for plan in portfolio._plans}
+    with engine.begin() as conn:
+        refs = dict(conn.execute(select(t.clients.c.ref, t.clients.c.id)).all())
+        first_open = {r.client_ref: r for r in invoice_rows(conn, 1, at=start)}
+        for ref, kind in behaviour.items():
+            if ref not in refs:
+                continue
+            if kind == "insolvent":
+                set_status(conn, 1, refs[ref], {"legal_case": True}, start,
+                           "procédure collective ouverte (redressement judiciaire)")
+            elif kind == "difficulty":
+                set_status(conn, 1, refs[ref], {"late_cause": "financial_difficulty"}, start,
+                           "trésorerie tendue, signalée par le client")
+            elif kind == "disputing" and ref in first_open:
+                open_dispute(conn, 1, first_open[ref].number,
+                             "prestation contestée : livrable incomplet", start)
+    day = start
+    while day <= end:
+        report = run(engine, day)
+        summary.runs += 1
+        summary.actions += len(report.actions)
+        with engine.begin() as conn:
+            for call in conn.execute(select(t.calls.c.client_id, t.clients.c.ref).join(
+                    t.clients, t.clients.c.id == t.calls.c.client_id).where(
+                    t.calls.c.run_date == day, t.calls.c.status == "open")).all():
+                client = conn.execute(select(t.clients).where(
+                    t.clients.c.id == call.client_id)).one()
+                kind = behaviour.get(call.ref, "punctual")
+                if kind in ("forgetful", "chronic_late"):
+                    open_total = sum((r.open_amount for r in invoice_rows(
+                        conn, 1, at=day, client_id=client.id, overdue=True)), ZERO)
+                    record_call(conn, 1, client, "promise", day, amount=open_total,
+                                promise_date=day + timedelta(days=7),
+                                cause="forgetting" if kind == "forgetful" else
+                                "internal_process", note="rappel courtois, date obtenue")
+                elif kind == "difficulty":
+                    record_call(conn, 1, client, "voicemail", day, note="message laissé")
+                else:
+                    record_call(conn, 1, client, "no-answer", day)
+        day += timedelta(days=1)
 
 
 def _summarise(engine: Engine, summary: DemoSummary, at: date) -> None:

@@ -1,0 +1,137 @@
+"""Calls and the history: today's call list with scripts, call outcomes, the timeline."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from relance.adapters import tables as t
+from relance.domain.errors import ValidationError
+from relance.services.pauses import _event, _invoice, add_promise, open_dispute, set_status
+
+OUTCOME_LABELS = {
+    "promise": "promesse de paiement", "dispute": "litige signalé", "voicemail": "messagerie",
+    "no-answer": "pas de réponse", "paid": "paiement annoncé", "refused": "refus de payer",
+    "aggressive": "client agressif", "wrong-number": "mauvais numéro",
+}
+
+
+def call_list(conn: Connection, creditor: Any, on: date,
+              collector: str | None = None) -> list[dict[str, Any]]:
+    """Open calls of the day by priority, each with invoices, history and a script."""
+    from relance.dunning.scripts import call_script
+    from relance.services.ledger import invoice_rows
+    from relance.services.penalties import penalties_for_rows
+
+    c = t.calls
+    query = (select(c, t.clients.c.ref, t.clients.c.name, t.clients.c.phone,
+                    t.clients.c.kind)
+             .join(t.clients, t.clients.c.id == c.c.client_id)
+             .where(c.c.creditor_id == creditor.id, c.c.run_date == on, c.c.status == "open")
+             .order_by(c.c.priority.desc(), c.c.id))
+    if collector:
+        query = query.where(c.c.collector == collector)
+    items = []
+    for call in conn.execute(query):
+        rows = [r for r in invoice_rows(conn, creditor.id, at=on, client_id=call.client_id)
+                if r.number in call.data.get("invoices", [])]
+        penalties = penalties_for_rows(conn, creditor, rows, on)
+        invoices = []
+        total_pen = Decimal("0.00")
+        for r in rows:
+            p = penalties.get(r.id)
+            pen = getattr(p, "total", None)
+            total_pen += pen or Decimal("0.00")
+            invoices.append({"number": r.number, "due": r.due_date,
+                             "open_amount": f"{r.open_amount:.2f}",
+                             "penalties": f"{pen:.2f}" if pen else None})
+        contact = conn.execute(select(t.contacts.c.name, t.contacts.c.phone).where(
+            t.contacts.c.client_id == call.client_id).order_by(
+            t.contacts.c.is_primary.desc(), t.contacts.c.id)).first()
+        history = [f"{e.occurred_on:%d/%m} {e.summary}" for e in conn.execute(
+            select(t.events.c.occurred_on, t.events.c.summary)
+            .where(t.events.c.client_id == call.client_id, t.events.c.occurred_on < on)
+            .order_by(t.events.c.occurred_on.desc(), t.events.c.id.desc()).limit(5))]
+        total = sum((r.open_amount for r in rows), Decimal("0.00"))
+        script = call_script(
+            tone=call.tone, client_name=call.name, contact_name=contact.name if contact else None,
+            invoices=[(r.number, r.due_date, r.open_amount) for r in rows], total_open=total,
+            penalties=total_pen or None, creditor_name=creditor.legal_name,
+            step_label=call.data.get("label", call.step_key), kind=call.kind)
+        items.append({"id": call.id, "client": call.ref, "client_name": call.name,
+                      "phone": (contact.phone if contact and contact.phone else call.phone),
+                      "collector": call.collector, "priority": f"{call.priority:.2f}",
+                      "step": call.step_key, "tone": call.tone, "invoices": invoices,
+                      "total_open": f"{total:.2f}", "history": history, "script": script})
+    return items
+
+
+def record_call(conn: Connection, creditor_id: int, client: Any, outcome: str, on: date, *,
+                amount: Decimal | None = None, promise_date: date | None = None,
+                invoice_numbers: tuple[str, ...] = (), cause: str | None = None,
+                note: str = "") -> str:
+    """Store a call's outcome and apply its effect; returns a French confirmation."""
+    effect = ""
+    if outcome == "promise" and (amount is None or promise_date is None):
+        raise ValidationError("Une promesse demande --amount et --promise-date.")
+    if outcome == "dispute" and not invoice_numbers:
+        raise ValidationError("Précisez la ou les factures contestées avec --invoice.")
+    _event(conn, creditor_id, client.id, None, "call", on,
+           f"Appel : {OUTCOME_LABELS[outcome]}" + (f" — {note}" if note else ""),
+           {"outcome": outcome, "note": note, "cause": cause,
+            "amount": str(amount) if amount is not None else None,
+            "promise_date": promise_date.isoformat() if promise_date else None})
+    if outcome == "promise":
+        assert amount is not None and promise_date is not None
+        add_promise(conn, creditor_id, client.id, amount, promise_date, on)
+        effect = f"relances suspendues jusqu'au {promise_date:%d/%m/%Y} (plus 3 jours de grâce)"
+    elif outcome == "dispute":
+        for number in invoice_numbers:
+            _invoice(conn, creditor_id, number)
+            open_dispute(conn, creditor_id, number, note or "contestation au téléphone", on)
+        effect = "facture(s) en litige : relances suspendues"
+    elif outcome == "paid":
+        set_status(conn, creditor_id, client.id, {
+            "hold_until": on + timedelta(days=5), "hold_reason": "paiement annoncé au "
+            "téléphone, en attente de réception"}, on)
+        effect = "relances suspendues 5 jours le temps que le paiement arrive"
+    elif outcome == "refused":
+        cause = cause or "bad_faith"
+        effect = "refus de payer : passage direct à la mise en demeure"
+    elif outcome == "aggressive":
+        set_status(conn, creditor_id, client.id, {"no_calls": True, "blocked": True}, on,
+                   "client agressif au téléphone")
+        effect = ("plus d'appels : la suite passe par l'écrit et la voie judiciaire ; client "
+                  "signalé, ne plus accepter de nouvelle affaire")
+    elif outcome == "wrong-number":
+        set_status(conn, creditor_id, client.id, {"no_calls": True}, on, "mauvais numéro")
+        effect = "numéro erroné : plus d'appels tant qu'il n'est pas corrigé"
+    if cause:
+        set_status(conn, creditor_id, client.id, {"late_cause": cause}, on)
+    conn.execute(t.calls.update().where(
+        t.calls.c.client_id == client.id, t.calls.c.run_date <= on, t.calls.c.status == "open"
+    ).values(status="done", outcome=outcome))
+    return f"Appel enregistré ({OUTCOME_LABELS[outcome]})" + (f" : {effect}." if effect else ".")
+
+
+def timeline(conn: Connection, client_id: int) -> list[dict[str, Any]]:
+    """The client's whole history, payments included, in date order."""
+    items = [{"date": e.occurred_on, "kind": e.kind, "summary": e.summary,
+              "invoice": e.number, "data": e.data}
+             for e in conn.execute(
+                 select(t.events.c.occurred_on, t.events.c.kind, t.events.c.summary,
+                        t.events.c.data, t.invoices.c.number)
+                 .outerjoin(t.invoices, t.invoices.c.id == t.events.c.invoice_id)
+                 .where(t.events.c.client_id == client_id)
+                 .order_by(t.events.c.occurred_on, t.events.c.id))]
+    for p in conn.execute(select(t.payments).where(t.payments.c.client_id == client_id)):
+        items.append({"date": p.date, "kind": "payment",
+                      "summary": f"Règlement de {p.amount} €"
+                      + (f" ({p.method})" if p.method else "")
+                      + (f", réf. {p.reference}" if p.reference else ""),
+                      "invoice": None, "data": {"amount": f"{p.amount:.2f}"}})
+    items.sort(key=lambda i: i["date"])
+    return items

@@ -1,0 +1,144 @@
+"""Pauses and stops of the dunning: disputes, promises, payment plans, holds, client status.
+
+Every change is written to the history with its reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from relance.adapters import tables as t
+from relance.domain.errors import NotFoundError, ValidationError
+from relance.imports.values import BadValue, parse_amount, parse_date
+
+
+def _event(conn: Connection, creditor_id: int, client_id: int, invoice_id: int | None,
+           kind: str, on: date, summary: str, data: dict[str, Any] | None = None) -> None:
+    conn.execute(t.events.insert().values(
+        creditor_id=creditor_id, client_id=client_id, invoice_id=invoice_id, kind=kind,
+        occurred_on=on, summary=summary, data=data or {}))
+
+
+def _invoice(conn: Connection, creditor_id: int, number: str) -> Any:
+    row = conn.execute(select(t.invoices).where(
+        t.invoices.c.creditor_id == creditor_id, t.invoices.c.number == number,
+        t.invoices.c.doc_type == "invoice")).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Facture « {number} » introuvable.")
+    return row
+
+
+def open_dispute(conn: Connection, creditor_id: int, number: str, reason: str,
+                 on: date) -> None:
+    """Contest an invoice: it pauses until the dispute is resolved."""
+    invoice = _invoice(conn, creditor_id, number)
+    if not reason.strip():
+        raise ValidationError("Le motif du litige est obligatoire.")
+    if conn.execute(select(t.disputes.c.id).where(
+            t.disputes.c.invoice_id == invoice.id, t.disputes.c.resolved_on.is_(None))).first():
+        raise ValidationError(f"Un litige est déjà ouvert sur la facture {number}.")
+    conn.execute(t.disputes.insert().values(invoice_id=invoice.id, opened_on=on, reason=reason))
+    _event(conn, creditor_id, invoice.client_id, invoice.id, "dispute_opened", on,
+           f"Litige ouvert sur {number} : {reason}", {"reason": reason})
+
+
+def resolve_dispute(conn: Connection, creditor_id: int, number: str, resolution: str,
+                    on: date) -> None:
+    """Close the open dispute of an invoice; dunning resumes on what is left."""
+    invoice = _invoice(conn, creditor_id, number)
+    dispute = conn.execute(select(t.disputes).where(
+        t.disputes.c.invoice_id == invoice.id, t.disputes.c.resolved_on.is_(None))).first()
+    if dispute is None:
+        raise ValidationError(f"Aucun litige ouvert sur la facture {number}.")
+    if on < dispute.opened_on:
+        raise ValidationError("La résolution ne peut pas précéder l'ouverture du litige.")
+    conn.execute(t.disputes.update().where(t.disputes.c.id == dispute.id)
+                 .values(resolved_on=on, resolution=resolution))
+    _event(conn, creditor_id, invoice.client_id, invoice.id, "dispute_resolved", on,
+           f"Litige sur {number} résolu" + (f" : {resolution}" if resolution else ""),
+           {"resolution": resolution})
+
+
+def add_promise(conn: Connection, creditor_id: int, client_id: int, amount: Decimal,
+                pay_by: date, on: date) -> int:
+    """A promise to pay: dunning pauses until its date plus a grace."""
+    if amount <= 0:
+        raise ValidationError("Le montant promis doit être positif.")
+    if pay_by < on:
+        raise ValidationError("La date promise ne peut pas précéder le jour de la promesse.")
+    promise_id = int(conn.execute(t.promises.insert().values(
+        client_id=client_id, made_on=on, pay_by=pay_by, amount=amount)
+    ).inserted_primary_key[0])  # type: ignore[index]
+    _event(conn, creditor_id, client_id, None, "promise_made", on,
+           f"Promesse de paiement de {amount} € au {pay_by:%d/%m/%Y}",
+           {"promise_id": promise_id, "amount": str(amount), "pay_by": pay_by.isoformat()})
+    return promise_id
+
+
+def parse_installments(text: str) -> list[tuple[date, Decimal]]:
+    """`2026-12-15:500,2027-01-15:500` → [(date, amount), …], in date order."""
+    schedule = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        when, sep, amount = part.partition(":")
+        if not sep:
+            raise ValidationError(f"Échéance « {part} » : attendu DATE:MONTANT.")
+        try:
+            schedule.append((parse_date(when), parse_amount(amount)))
+        except BadValue as exc:
+            raise ValidationError(f"Échéance « {part} » : attendu {exc.expected}.") from None
+    if not schedule:
+        raise ValidationError("Aucune échéance donnée.")
+    if any(a <= 0 for _, a in schedule):
+        raise ValidationError("Chaque échéance doit avoir un montant positif.")
+    return sorted(schedule)
+
+
+def add_plan(conn: Connection, creditor_id: int, client_id: int,
+             schedule: list[tuple[date, Decimal]], on: date) -> int:
+    """A signed payment plan; it also interrupts prescription (art. 2240 C. civ.)."""
+    total = sum((a for _, a in schedule), Decimal("0.00"))
+    plan_id = int(conn.execute(t.payment_plans.insert().values(
+        client_id=client_id, agreed_on=on, total=total,
+        installments=[{"date": d.isoformat(), "amount": str(a)} for d, a in schedule])
+    ).inserted_primary_key[0])  # type: ignore[index]
+    _event(conn, creditor_id, client_id, None, "payment_plan_agreed", on,
+           f"Échéancier signé : {len(schedule)} échéance(s), {total} €",
+           {"plan_id": plan_id, "total": str(total)})
+    return plan_id
+
+
+_STATUS_LABELS = {"hold_until": "suspension", "do_not_contact": "ne pas contacter",
+                  "legal_case": "procédure judiciaire", "late_cause": "cause du retard",
+                  "scenario": "scénario", "no_calls": "plus d'appels", "blocked":
+                  "plus de nouvelles affaires"}
+
+
+def set_status(conn: Connection, creditor_id: int, client_id: int, changes: dict[str, Any],
+               on: date, reason: str = "") -> None:
+    """Change a client's collection status; the history keeps each change and its reason."""
+    cs = t.client_status
+    if changes.get("scenario"):
+        from relance.services.scenarios import available
+
+        names = {s.name for s, _ in available(conn, creditor_id)}
+        if changes["scenario"] not in names:
+            raise ValidationError(f"Scénario « {changes['scenario']} » inconnu "
+                                  f"({', '.join(sorted(names))}).")
+    if conn.execute(select(cs.c.client_id).where(cs.c.client_id == client_id)).first():
+        conn.execute(cs.update().where(cs.c.client_id == client_id).values(**changes))
+    else:
+        conn.execute(cs.insert().values(client_id=client_id, **changes))
+    parts = []
+    for name, value in changes.items():
+        if name == "hold_reason":
+            continue
+        shown = value.strftime("%d/%m/%Y") if isinstance(value, date) else (
+            "oui" if value is True else "non" if value is False else value)
+        parts.append(f"{_STATUS_LABELS.get(name, name)} : {shown}")
+    _event(conn, creditor_id, client_id, None, "status_changed", on,
+           "Statut : " + ", ".join(parts) + (f" ({reason})" if reason else ""),
+           {k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()})

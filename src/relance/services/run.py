@@ -1,0 +1,576 @@
+"""The daily run: stream open invoices by client, plan each client, write in batches.
+
+Each batch of clients is one transaction holding everything those clients get (history
+events, outbox messages, calls, invoice steps) and a marker per client for the run date, so a
+crash leaves every client either fully processed or untouched, and running the same date
+again writes nothing new. Outbox and call rows carry a unique key as a second guard.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+
+from relance.adapters import tables as t
+from relance.adapters.calendar_fr import french_holidays
+from relance.adapters.repository import invoices_with_open_amount
+from relance.domain.errors import RelanceError
+from relance.domain.money import ZERO
+from relance.dunning.engine import Action, ClientState, Guard, InvoiceState, Skip, plan
+from relance.dunning.scenario import Scenario, choose_scenario, parse_scenario, shipped_scenarios
+from relance.law.halfyear import HalfYear
+from relance.law.rates import RateTable
+
+BATCH_CLIENTS = 500  # clients per transaction; RELANCE_RUN_BATCH overrides it (tests)
+PROMISE_GRACE_DAYS = 3
+PLAN_GRACE_DAYS = 5
+_ADVISORY_KEY = 4_242_001
+
+
+class RunRefused(RelanceError):
+    """The run cannot go ahead (date in the past, another run in progress)."""
+
+
+@dataclass
+class RunReport:
+    """What a run did (or, dry, would do)."""
+
+    run_date: date
+    dry_run: bool
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    clients: int = 0
+    already_done: int = 0
+    missing_rates: set[str] = field(default_factory=set)
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract of `relance run --json`."""
+        return {"date": self.run_date.isoformat(), "dry_run": self.dry_run,
+                "actions": self.actions, "skipped": self.skipped,
+                "clients": self.clients, "already_done": self.already_done,
+                "missing_rates": sorted(self.missing_rates)}
+
+
+# --- locking and dates -----------------------------------------------------------------------
+
+
+@contextmanager
+def run_lock(engine: Engine) -> Iterator[None]:
+    """One run at a time: a PostgreSQL advisory lock, or a file lock beside the SQLite file.
+
+    Both are released by the system when the process dies, so a killed run never blocks the
+    next one.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                               {"k": _ADVISORY_KEY}).scalar()
+            if not got:
+                raise RunRefused("Un autre « relance run » est en cours sur cette base : "
+                                 "attendez qu'il se termine.")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                conn.commit()
+        return
+    database = engine.url.database
+    path = Path(f"{database}.run-lock") if database and database != ":memory:" else None
+    if path is None:
+        yield
+        return
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunRefused("Un autre « relance run » est en cours sur cette base : "
+                             "attendez qu'il se termine.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def check_date(conn: Connection, run_date: date, replay: bool) -> None:
+    """Run dates only move forward (the same date again is a no-op or finishes a crash)."""
+    last = conn.execute(select(func.max(t.runs.c.run_date))).scalar()
+    if last is None or run_date >= last:
+        return
+    if replay:
+        has_history = conn.execute(select(t.events.c.id).where(
+            t.events.c.kind.in_(("reminder", "escalation_proposed", "payment_plan_offer")))
+            .limit(1)).first()
+        if has_history is None:
+            return
+        raise RunRefused("--replay n'est possible que sur un historique vide.")
+    raise RunRefused(f"Le dernier run date du {last:%d/%m/%Y} : un run ne revient pas en "
+                     f"arrière (date demandée : {run_date:%d/%m/%Y}).")
+
+
+# --- crash points for tests --------------------------------------------------------------------
+
+
+class _CrashHook:
+    """`RELANCE_TEST_CRASH_AT=N` kills the process at the N-th crash point (tests only)."""
+
+    def __init__(self) -> None:
+        raw = os.environ.get("RELANCE_TEST_CRASH_AT", "")
+        self.at = int(raw) if raw.isdigit() else 0
+        self.count = 0
+
+    def point(self) -> None:
+        if not self.at:
+            return
+        self.count += 1
+        if self.count == self.at:
+            os._exit(86)
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run(engine: Engine, run_date: date, *, dry_run: bool = False, replay: bool = False,
+        creditor_ref: str | None = None) -> RunReport:
+    """The daily run for `run_date` over every creditor (or one)."""
+    report = RunReport(run_date, dry_run)
+    crash = _CrashHook()
+    with run_lock(engine):
+        with engine.begin() as conn:
+            check_date(conn, run_date, replay)
+            if not dry_run:
+                if conn.execute(select(t.runs.c.run_date).where(
+                        t.runs.c.run_date == run_date)).first() is None:
+                    conn.execute(insert(t.runs).values(run_date=run_date))
+                # Markers of earlier dates are no longer needed.
+                conn.execute(delete(t.run_clients).where(t.run_clients.c.run_date < run_date))
+        with engine.connect() as conn:
+            query = select(t.creditors)
+            if creditor_ref:
+                query = query.where(t.creditors.c.ref == creditor_ref)
+            creditors = list(conn.execute(query))
+        for creditor in creditors:
+            _run_creditor(engine, creditor, run_date, dry_run, report, crash)
+        if not dry_run:
+            with engine.begin() as conn:
+                conn.execute(t.runs.update().where(t.runs.c.run_date == run_date)
+                             .values(finished_at=func.now()))
+    return report
+
+
+@dataclass(frozen=True)
+class _Context:
+    scenarios: tuple[Scenario, ...]
+    guard: Guard
+    rates: RateTable
+    creditor: Any
+
+
+def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
+    from relance.services.penalties import rate_table
+
+    loaded = [parse_scenario(r.source, r.name) for r in conn.execute(
+        select(t.scenarios.c.name, t.scenarios.c.source)
+        .where(t.scenarios.c.creditor_id == creditor.id))]
+    names = {s.name for s in loaded}
+    scenarios = tuple(loaded) + tuple(s for s in shipped_scenarios() if s.name not in names)
+    settings = dict(conn.execute(select(t.creditor_settings.c.name, t.creditor_settings.c.value)
+                                 .where(t.creditor_settings.c.creditor_id == creditor.id)).all())
+    guard = Guard(max_per_week=int(settings.get("guard_max_per_week", 2)),
+                  min_gap_days=int(settings.get("guard_min_gap_days", 3)),
+                  holidays=french_holidays(range(run_date.year - 1, run_date.year + 2)))
+    return _Context(scenarios, guard, rate_table(conn), creditor)
+
+
+def _run_creditor(engine: Engine, creditor: Any, run_date: date, dry_run: bool,
+                  report: RunReport, crash: _CrashHook) -> None:
+    with engine.connect() as conn:
+        ctx = _context(conn, creditor, run_date)
+        done = set(conn.execute(select(t.run_clients.c.client_id).where(
+            t.run_clients.c.run_date == run_date)).scalars())
+        steps = t.invoice_steps
+        base = invoices_with_open_amount(creditor.id, run_date).subquery()
+        query = (select(base, steps.c.scenario.label("step_scenario"), steps.c.step_index,
+                        steps.c.done_on)
+                 .select_from(base.outerjoin(steps, steps.c.invoice_id == base.c.id))
+                 .where(base.c.open_amount > 0)
+                 .order_by(base.c.client_id, base.c.due_date, base.c.id))
+        rows = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
+        chunk: dict[int, list[Any]] = {}
+        raw_batch = os.environ.get("RELANCE_RUN_BATCH", "")
+        batch_size = int(raw_batch) if raw_batch.isdigit() else BATCH_CLIENTS
+        seen: set[int] = set()
+        for row in rows:
+            if row.client_id not in chunk and len(chunk) >= batch_size:
+                _process(engine, ctx, chunk, done, run_date, dry_run, report, crash)
+                chunk = {}
+            chunk.setdefault(row.client_id, []).append(row)
+            seen.add(row.client_id)
+        if chunk:
+            _process(engine, ctx, chunk, done, run_date, dry_run, report, crash)
+        # Clients with nothing open still have their promises and plans settled.
+        pending = sorted(_with_commitments(conn, creditor.id, run_date) - seen)
+        for start in range(0, len(pending), batch_size):
+            _process(engine, ctx, {cid: [] for cid in pending[start:start + batch_size]},
+                     done, run_date, dry_run, report, crash)
+
+
+def _with_commitments(conn: Connection, creditor_id: int, run_date: date) -> set[int]:
+    """Clients with an open promise or an active payment plan."""
+    c = t.clients
+    found = set(conn.execute(select(t.promises.c.client_id).join(
+        c, c.c.id == t.promises.c.client_id).where(
+        c.c.creditor_id == creditor_id, t.promises.c.status == "open",
+        t.promises.c.made_on <= run_date)).scalars())
+    found |= set(conn.execute(select(t.payment_plans.c.client_id).join(
+        c, c.c.id == t.payment_plans.c.client_id).where(
+        c.c.creditor_id == creditor_id, t.payment_plans.c.status == "active",
+        t.payment_plans.c.agreed_on <= run_date)).scalars())
+    return found
+
+
+def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: set[int],
+             run_date: date, dry_run: bool, report: RunReport, crash: _CrashHook) -> None:
+    """One batch of clients: one transaction (nothing written on a dry run)."""
+    todo = {cid: rows for cid, rows in chunk.items() if cid not in done}
+    report.already_done += len(chunk) - len(todo)
+    if not todo:
+        return
+    with engine.connect() as conn:
+        aux = _Aux.load(conn, list(todo), run_date)
+        writes = _Writes()
+        for client_id, rows in todo.items():
+            _settle_commitments(aux, client_id, run_date, writes, ctx)
+            scenario = choose_scenario(ctx.scenarios, aux.kind[client_id], "non noté",
+                                       aux.status.get(client_id, {}).get("scenario"))
+            state = _client_state(aux, client_id, rows, scenario, run_date, ctx, report)
+            result = plan(state, scenario, run_date, ctx.guard)
+            report.clients += 1 if rows else 0
+            by_id = {r.id: r for r in rows}
+            for skip in result.skips:
+                report.skipped.append(_skip_json(skip, by_id, aux, client_id))
+            for action in result.actions:
+                report.actions.append(_action_json(action, by_id, aux, client_id))
+                writes.action(ctx, aux, action, by_id, run_date, scenario)
+            writes.markers.append({"run_date": run_date, "client_id": client_id})
+        if dry_run:
+            conn.rollback()
+            return
+        writes.flush(conn, ctx, todo, run_date)
+        crash.point()  # before commit: the batch must vanish
+        conn.commit()
+    crash.point()  # after commit: the batch must stay, and not be written again
+
+
+@dataclass
+class _Aux:
+    """Everything about a batch of clients besides their invoices, loaded set-wise."""
+
+    kind: dict[int, str]
+    ref: dict[int, str]
+    name: dict[int, str]
+    collector: dict[int, str]
+    reachable: dict[int, set[str]]
+    status: dict[int, dict[str, Any]]
+    disputed: set[int]
+    promises: dict[int, list[Any]]
+    plans: dict[int, list[Any]]
+    paid_since: dict[int, list[tuple[date, Decimal]]]
+    recent: dict[int, list[date]]
+
+    @classmethod
+    def load(cls, conn: Connection, ids: list[int], run_date: date) -> _Aux:
+        c = t.clients
+        kind: dict[int, str] = {}
+        ref: dict[int, str] = {}
+        name: dict[int, str] = {}
+        collector: dict[int, str] = {}
+        reach: dict[int, set[str]] = defaultdict(set)
+        for r in conn.execute(select(c.c.id, c.c.kind, c.c.ref, c.c.name, c.c.collector,
+                                     c.c.email, c.c.phone, c.c.address, c.c.postal_code)
+                              .where(c.c.id.in_(ids))):
+            kind[r.id], ref[r.id], name[r.id], collector[r.id] = r.kind, r.ref, r.name, r.collector
+            _reach(reach[r.id], r.email, r.phone, r.address, r.postal_code)
+        k = t.contacts
+        for cr in conn.execute(select(k.c.client_id, k.c.email, k.c.phone, k.c.address,
+                                      k.c.postal_code).where(k.c.client_id.in_(ids))):
+            _reach(reach[cr.client_id], cr.email, cr.phone, cr.address, cr.postal_code)
+        status = {r.client_id: dict(r._mapping) for r in conn.execute(
+            select(t.client_status).where(t.client_status.c.client_id.in_(ids)))}
+        inv = t.invoices
+        disputed = set(conn.execute(
+            select(t.disputes.c.invoice_id).join(inv, inv.c.id == t.disputes.c.invoice_id)
+            .where(inv.c.client_id.in_(ids), t.disputes.c.resolved_on.is_(None),
+                   t.disputes.c.opened_on <= run_date)).scalars())
+        promises: dict[int, list[Any]] = defaultdict(list)
+        for r in conn.execute(select(t.promises).where(
+                t.promises.c.client_id.in_(ids), t.promises.c.status == "open",
+                t.promises.c.made_on <= run_date)):
+            promises[r.client_id].append(r)
+        plans: dict[int, list[Any]] = defaultdict(list)
+        for r in conn.execute(select(t.payment_plans).where(
+                t.payment_plans.c.client_id.in_(ids), t.payment_plans.c.status == "active",
+                t.payment_plans.c.agreed_on <= run_date)):
+            plans[r.client_id].append(r)
+        paid: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+        if promises or plans:
+            wanted = list(set(promises) | set(plans))
+            for pr in conn.execute(select(t.payments.c.client_id, t.payments.c.date,
+                                          t.payments.c.amount).where(
+                    t.payments.c.client_id.in_(wanted), t.payments.c.date <= run_date)):
+                paid[pr.client_id].append((pr.date, pr.amount))
+        recent: dict[int, list[date]] = defaultdict(list)
+        for er in conn.execute(select(t.events.c.client_id, t.events.c.occurred_on).where(
+                t.events.c.client_id.in_(ids), t.events.c.kind == "reminder",
+                t.events.c.occurred_on >= run_date - timedelta(days=7),
+                t.events.c.occurred_on < run_date)):
+            recent[er.client_id].append(er.occurred_on)
+        return cls(kind, ref, name, collector, reach, status, disputed, promises, plans, paid,
+                   recent)
+
+
+def _reach(found: set[str], email: str, phone: str, address: str, postal_code: str) -> None:
+    if email:
+        found.add("email")
+    if phone:
+        found.add("phone")
+        if phone.replace(" ", "").replace("+33", "0")[:2] in ("06", "07"):
+            found.add("mobile")
+    if address and postal_code:
+        found.add("address")
+
+
+def _missing_rate(rates: RateTable, due: date, today: date) -> str:
+    """The first half-year between the due date and today without a rate, as a reason."""
+    if today <= due:
+        return ""
+    half, last = HalfYear.of(due + timedelta(days=1)), HalfYear.of(today)
+    while half <= last:
+        if half not in rates:
+            return f"taux du semestre {half} manquant"
+        half = half.next()
+    return ""
+
+
+def _client_state(aux: _Aux, client_id: int, rows: list[Any], scenario: Scenario,
+                  run_date: date, ctx: _Context, report: RunReport) -> ClientState:
+    status = aux.status.get(client_id, {})
+    promise_until = None
+    open_promises = aux.promises.get(client_id, [])
+    if open_promises:
+        promise_until = max(p.pay_by for p in open_promises) + timedelta(days=PROMISE_GRACE_DAYS)
+    plan_active = bool(aux.plans.get(client_id))
+    invoices = []
+    for r in rows:
+        same = r.step_scenario == scenario.name
+        missing = _missing_rate(ctx.rates, r.due_date, run_date)
+        if missing:
+            report.missing_rates.add(missing.split()[-2])
+        invoices.append(InvoiceState(
+            id=r.id, number=r.number, currency=r.currency, due=r.due_date,
+            open_amount=r.open_amount, step_index=r.step_index if same else -1,
+            step_done_on=r.done_on if same else None, disputed=r.id in aux.disputed,
+            promise_until=promise_until, plan_active=plan_active, penalties_missing=missing))
+    return ClientState(
+        id=client_id, ref=aux.ref[client_id], kind=aux.kind[client_id],
+        invoices=tuple(invoices), reachable=frozenset(aux.reachable.get(client_id, set())),
+        late_cause=status.get("late_cause"), hold_until=status.get("hold_until"),
+        hold_reason=status.get("hold_reason") or "",
+        do_not_contact=bool(status.get("do_not_contact")),
+        legal_case=bool(status.get("legal_case")), no_calls=bool(status.get("no_calls")),
+        recent_contacts=tuple(sorted(set(aux.recent.get(client_id, [])))))
+
+
+def _settle_commitments(aux: _Aux, client_id: int, run_date: date, writes: _Writes,
+                        ctx: _Context) -> None:
+    """Close promises whose date (plus grace) has passed, and watch payment plans."""
+    paid = aux.paid_since.get(client_id, [])
+    still_open = []
+    for p in aux.promises.get(client_id, []):
+        ends = p.pay_by + timedelta(days=PROMISE_GRACE_DAYS)
+        if run_date <= ends:
+            still_open.append(p)
+            continue
+        got = sum((a for d, a in paid if p.made_on <= d <= ends), ZERO)
+        status = "kept" if got >= p.amount else "broken"
+        writes.promise_updates.append((p.id, status, run_date))
+        writes.event(ctx, client_id, None, f"promise_{status}", run_date,
+                     (f"Promesse du {p.made_on:%d/%m/%Y} tenue" if status == "kept" else
+                      f"Promesse du {p.made_on:%d/%m/%Y} non tenue (payé {got} € sur "
+                      f"{p.amount} € au {p.pay_by:%d/%m/%Y}) : reprise des relances"),
+                     {"promise_id": p.id, "amount": str(p.amount), "paid": str(got)})
+    aux.promises[client_id] = still_open
+    active = []
+    for plan_row in aux.plans.get(client_id, []):
+        schedule = [(date.fromisoformat(i["date"]), Decimal(i["amount"]))
+                    for i in plan_row.installments]
+        got = sum((a for d, a in paid if d >= plan_row.agreed_on), ZERO)
+        owed = sum((a for d, a in schedule
+                    if d + timedelta(days=PLAN_GRACE_DAYS) < run_date), ZERO)
+        if got >= sum((a for _, a in schedule), ZERO):
+            writes.plan_updates.append((plan_row.id, "completed", run_date))
+            writes.event(ctx, client_id, None, "payment_plan_completed", run_date,
+                         "Échéancier entièrement réglé", {"plan_id": plan_row.id})
+        elif got < owed:
+            writes.plan_updates.append((plan_row.id, "broken", run_date))
+            writes.event(ctx, client_id, None, "payment_plan_broken", run_date,
+                         f"Échéance d'échéancier manquée (réglé {got} € sur {owed} € dus) : "
+                         "reprise des relances sur le reste", {"plan_id": plan_row.id,
+                                                                "paid": str(got),
+                                                                "owed": str(owed)})
+        else:
+            active.append(plan_row)
+    aux.plans[client_id] = active
+
+
+class _Writes:
+    """Rows for one batch, written with a few set-wise statements."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
+        self.steps: dict[int, dict[str, Any]] = {}
+        self.markers: list[dict[str, Any]] = []
+        self.promise_updates: list[tuple[int, str, date]] = []
+        self.plan_updates: list[tuple[int, str, date]] = []
+        self.penalty_rows: list[tuple[int, Any]] = []
+
+    def event(self, ctx: _Context, client_id: int, invoice_id: int | None, kind: str,
+              on: date, summary: str, data: dict[str, Any]) -> None:
+        self.events.append({"creditor_id": ctx.creditor.id, "client_id": client_id,
+                            "invoice_id": invoice_id, "kind": kind, "occurred_on": on,
+                            "summary": summary, "data": data})
+
+    def action(self, ctx: _Context, aux: _Aux, action: Action, by_id: dict[int, Any],
+               run_date: date, scenario: Scenario) -> None:
+        cid = action.client_id
+        numbers = [by_id[i].number for i in action.invoice_ids]
+        data = {"step": action.step_key, "step_index": action.step_index,
+                "label": action.label, "channels": list(action.channels),
+                "tone": action.tone, "template": action.template,
+                "currency": action.currency, "invoices": numbers,
+                "amount": f"{action.amount:.2f}",
+                "recap": [by_id[i].number for i in action.recap_ids],
+                "needs_approval": action.needs_approval, "scenario": scenario.name,
+                "deadline_days": action.deadline_days}
+        if action.substitute_for:
+            data["substitute_for"] = action.substitute_for
+        if "escalation" in action.channels:
+            from relance.dunning.escalation import recommend_escalation
+
+            cause = aux.status.get(cid, {}).get("late_cause")
+            data["options"] = [
+                {"code": o.code, "label": o.label, "why": o.why, "source": o.source}
+                for o in recommend_escalation(action.amount, aux.kind[cid], late_cause=cause)]
+        kind = ("payment_plan_offer" if action.substitute_for else
+                "reminder" if action.is_contact else "escalation_proposed")
+        self.event(ctx, cid, None, kind, run_date,
+                   f"{action.label} ({', '.join(action.channels)}) : {', '.join(numbers)}",
+                   data)
+        if action.claims_penalties:
+            self.penalty_rows.extend((len(self.events) - 1, by_id[i]) for i in action.invoice_ids)
+        base_key = f"{run_date.isoformat()}:{cid}:{action.step_key}:{action.currency}"
+        for channel in action.channels:
+            if channel == "call":
+                days = max((run_date - by_id[i].due_date).days for i in action.invoice_ids)
+                self.calls.append({
+                    "creditor_id": ctx.creditor.id, "client_id": cid,
+                    "key": f"{base_key}:call", "run_date": run_date,
+                    "step_key": action.step_key, "tone": action.tone,
+                    "collector": aux.collector.get(cid, ""),
+                    "priority": (action.amount * max(days, 1)).quantize(Decimal("0.01")),
+                    "status": "open", "data": data})
+                continue
+            if channel == "formal_notice" and "registered_letter" in action.channels:
+                continue  # one registered letter carries the formal notice
+            self.outbox.append({
+                "creditor_id": ctx.creditor.id, "client_id": cid,
+                "key": f"{base_key}:{channel}", "run_date": run_date, "channel": channel,
+                "step_key": action.step_key, "tone": action.tone,
+                "template": action.template,
+                "status": "awaiting_approval" if action.needs_approval else "pending",
+                "data": data})
+        for invoice_id in action.invoice_ids:
+            self.steps[invoice_id] = {"invoice_id": invoice_id, "scenario": scenario.name,
+                                      "step_index": action.step_index,
+                                      "step_key": action.step_key, "done_on": run_date}
+
+    def flush(self, conn: Connection, ctx: _Context, todo: dict[int, list[Any]],
+              run_date: date) -> None:
+        if self.penalty_rows:
+            self._claimed_penalties(conn, ctx, run_date)
+        for promise_id, status, on in self.promise_updates:
+            conn.execute(t.promises.update().where(t.promises.c.id == promise_id)
+                         .values(status=status, closed_on=on))
+        for plan_id, status, on in self.plan_updates:
+            conn.execute(t.payment_plans.update().where(t.payment_plans.c.id == plan_id)
+                         .values(status=status, closed_on=on))
+        if self.events:
+            conn.execute(insert(t.events), self.events)
+        if self.outbox:
+            conn.execute(insert(t.outbox), self.outbox)
+        if self.calls:
+            conn.execute(insert(t.calls), self.calls)
+        if self.steps:
+            ids = list(self.steps)
+            conn.execute(delete(t.invoice_steps).where(t.invoice_steps.c.invoice_id.in_(ids)))
+            conn.execute(insert(t.invoice_steps), list(self.steps.values()))
+        conn.execute(insert(t.run_clients), self.markers)
+
+    def _claimed_penalties(self, conn: Connection, ctx: _Context, run_date: date) -> None:
+        """Record in each claiming event what it claimed (penalties and the 40 €)."""
+        from relance.law import PenaltyTotals
+        from relance.services.penalties import penalties_for_rows
+
+        rows = [row for _, row in self.penalty_rows]
+        found = penalties_for_rows(conn, ctx.creditor, rows, run_date)
+        for event_index, row in self.penalty_rows:
+            result = found.get(row.id)
+            claimed = self.events[event_index]["data"].setdefault("penalties", {})
+            if isinstance(result, PenaltyTotals):
+                claimed[row.number] = {"interest": f"{result.interest:.2f}",
+                                       "indemnity": f"{result.indemnity:.2f}",
+                                       "total": f"{result.total:.2f}"}
+
+
+def _skip_json(skip: Skip, by_id: dict[int, Any], aux: _Aux, client_id: int) -> dict[str, Any]:
+    row = by_id[skip.invoice_id]
+    return {"invoice": row.number, "client": aux.ref[client_id], "reason_code": skip.code,
+            "reason": skip.reason, "until": skip.until.isoformat() if skip.until else None}
+
+
+def _action_json(action: Action, by_id: dict[int, Any], aux: _Aux,
+                 client_id: int) -> dict[str, Any]:
+    return {"client": aux.ref[client_id], "client_name": aux.name[client_id],
+            "invoices": [by_id[i].number for i in action.invoice_ids],
+            "step": action.step_key, "label": action.label,
+            "channel": ",".join(action.channels), "channels": list(action.channels),
+            "tone": action.tone, "template": action.template, "currency": action.currency,
+            "amount": f"{action.amount:.2f}", "needs_approval": action.needs_approval,
+            "recap": [by_id[i].number for i in action.recap_ids if i in by_id]}
+
+
+def last_run_date(conn: Connection) -> date | None:
+    """The latest run date recorded."""
+    return conn.execute(select(func.max(t.runs.c.run_date))).scalar()
+
+
+def outbox_rows(conn: Connection, creditor_id: int, statuses: Sequence[str] = (
+        "pending", "awaiting_approval")) -> list[Any]:
+    """Messages that wait, oldest first."""
+    return list(conn.execute(
+        select(t.outbox, t.clients.c.ref.label("client_ref"),
+               t.clients.c.name.label("client_name"))
+        .join(t.clients, t.clients.c.id == t.outbox.c.client_id)
+        .where(t.outbox.c.creditor_id == creditor_id, t.outbox.c.status.in_(statuses))
+        .order_by(t.outbox.c.id)))
