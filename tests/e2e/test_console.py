@@ -37,6 +37,17 @@ def test_the_demo_builds_a_realistic_portfolio_and_says_its_calendar(tmp_path):
     data = json.loads(listing.stdout)
     assert data["count"] > 100
     assert all(i["days_overdue"] > 0 for i in data["invoices"])
+    # The demo ran three months of daily runs: a living history, an outbox, a call list.
+    assert "90 runs quotidiens simulés jusqu'au 30 juin 2026" in out
+    outbox = json.loads(run("--db", "sqlite:///relance-demo.db", "outbox", "--json",
+                            cwd=tmp_path).stdout)["messages"]
+    assert len(outbox) > 100 and {"pending", "awaiting_approval"} <= {m["status"] for m in outbox}
+    calls = json.loads(run("--db", "sqlite:///relance-demo.db", "calls", "--date", "2026-06-30",
+                           "--json", cwd=tmp_path).stdout)["calls"]
+    assert calls and all(c["script"] for c in calls)
+    again = run("--db", "sqlite:///relance-demo.db", "run", "--date", "2026-06-30", "--json",
+                cwd=tmp_path)
+    assert json.loads(again.stdout)["actions"] == []
 
 
 def test_the_demo_is_deterministic(tmp_path):

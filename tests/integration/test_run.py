@@ -164,3 +164,33 @@ def test_scenarios_are_listed_shown_and_loaded_from_yaml(relance, creditor, tmp_
                                        "utf-8")
     bad = relance("scenarios", "load", str(tmp_path / "bad.yaml"), ok=False)
     assert bad.exit_code == 2 and "bad.yaml" in bad.output and "rude" in bad.output
+
+
+def test_a_payment_plan_pauses_dunning_until_an_installment_is_missed(relance, one_client):
+    relance("plans", "add", "PRO", "--installments", "2026-03-31:500,2026-04-30:1000",
+            "--date", "2026-03-12")
+    dry = run(relance, date(2026, 4, 2), "--dry-run")
+    assert {s["reason_code"] for s in dry["skipped"]} == {"payment_plan"}
+    relance("payments", "add", "--client", "PRO", "--amount", "500", "--date", "2026-03-31")
+    assert run(relance, date(2026, 4, 7))["actions"] == []      # first installment paid
+    resumed = run(relance, date(2026, 5, 6))                      # second one missed (+5 days)
+    assert len(resumed["actions"]) == 1
+    assert resumed["actions"][0]["amount"] == "1000.00"           # dunning on what is left
+    history = json.loads(relance("history", "PRO", "--json").stdout)["events"]
+    broken = next(e for e in history if e["kind"] == "payment_plan_broken")
+    assert broken["date"] == "2026-05-06" and "500,00" in broken["summary"]
+
+
+def test_the_courtesy_guard_and_call_hours_are_settings(relance, one_client):
+    relance("settings", "set", "guard_min_gap_days", "10")
+    relance("settings", "set", "call_hours", "09:00-12:00")
+    run(relance, DUE - timedelta(days=5))
+    dry = run(relance, DUE + timedelta(days=1), "--dry-run")   # 6 days after the first
+    assert dry["actions"] == []
+    assert {s["reason_code"] for s in dry["skipped"]} == {"guard_gap"}
+    listing = relance("settings", "list").stdout
+    assert "guard_min_gap_days = 10 (modifié)" in listing
+    calls = json.loads(relance("calls", "--date", "2026-03-24", "--json").stdout)
+    assert calls["hours"] == ["09:00-12:00"]
+    bad = relance("settings", "set", "call_hours", "midi", ok=False)
+    assert bad.exit_code == 2 and "HH:MM" in bad.output

@@ -392,13 +392,16 @@ def settings() -> None:
 @json_option
 def settings_list(db_url: str | None, creditor_ref: str | None, as_json: bool) -> None:
     """Affiche chaque réglage, sa valeur et son explication."""
-    from relance.services.penalties import conventions_for
+    from relance.services.penalties import RUN_SETTINGS, conventions_for, run_settings
 
     with bootstrap.database(db_url).connect() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         current = conventions_for(conn, creditor.id).as_dict()
+        running = run_settings(conn, creditor.id)
     rows = [{"name": s.name, "value": current[s.name], "default": s.default, "help": s.help}
             for s in SETTINGS]
+    rows += [{"name": n, "value": running[n], "default": d, "help": h}
+             for n, d, h in RUN_SETTINGS]
     if as_json:
         emit_json({"creditor": creditor.ref, "settings": rows})
         return
@@ -421,7 +424,9 @@ def settings_set(db_url: str | None, creditor_ref: str | None, name: str, value:
     with bootstrap.database(db_url).begin() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         result = set_convention(conn, creditor.id, name, value)
-    click.echo(f"Réglage {name} = {str(result.as_dict()[name]).lower()} enregistré.")
+    shown = result.as_dict().get(name)
+    click.echo(f"Réglage {name} = {str(shown).lower() if shown is not None else value.strip()}"
+               " enregistré.")
 
 
 # --- waivers -------------------------------------------------------------------------------

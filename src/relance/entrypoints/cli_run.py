@@ -129,19 +129,21 @@ def calls_cmd(db_url: str | None, creditor_ref: str | None, on: date | None,
               collector: str | None, as_json: bool) -> None:
     """Liste d'appels du jour, par priorité, avec un script d'appel."""
     from relance.services.calls import call_list
+    from relance.services.penalties import run_settings
 
     on = on or today()
     with bootstrap.database(db_url).connect() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         items = call_list(conn, creditor, on, collector)
+        hours = run_settings(conn, creditor.id)["call_hours"]
     if as_json:
-        emit_json({"date": on, "calls": items})
+        emit_json({"date": on, "hours": hours.split(","), "calls": items})
         return
     if not items:
         click.echo(f"Aucun appel prévu le {format_date(on)}.")
         return
-    click.echo(f"Appels du {format_date(on)} (créneaux : lundi-vendredi 10 h-13 h et "
-               "14 h-19 h) :")
+    slots = " et ".join(h.replace(":", " h ").replace(" h 00", " h") for h in hours.split(","))
+    click.echo(f"Appels du {format_date(on)} (créneaux : lundi-vendredi {slots}) :")
     for n, item in enumerate(items, 1):
         click.echo("")
         phone = item["phone"] or "sans téléphone"

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from relance.adapters import tables as t
 from relance.domain.errors import ValidationError
+from relance.i18n import format_money
 from relance.services.pauses import _event, _invoice, add_promise, open_dispute, set_status
 
 OUTCOME_LABELS = {
@@ -129,7 +130,7 @@ def timeline(conn: Connection, client_id: int) -> list[dict[str, Any]]:
                  .order_by(t.events.c.occurred_on, t.events.c.id))]
     for p in conn.execute(select(t.payments).where(t.payments.c.client_id == client_id)):
         items.append({"date": p.date, "kind": "payment",
-                      "summary": f"Règlement de {p.amount} €"
+                      "summary": f"Règlement de {format_money(p.amount)}"
                       + (f" ({p.method})" if p.method else "")
                       + (f", réf. {p.reference}" if p.reference else ""),
                       "invoice": None, "data": {"amount": f"{p.amount:.2f}"}})

@@ -117,6 +117,8 @@ def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days
         report = run(engine, day)
         summary.runs += 1
         summary.actions += len(report.actions)
+        if day == end:
+            break  # the last day's calls stay open: `relance calls` shows them
         with engine.begin() as conn:
             for call in conn.execute(select(t.calls.c.client_id, t.clients.c.ref).join(
                     t.clients, t.clients.c.id == t.calls.c.client_id).where(

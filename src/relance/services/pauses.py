@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 
 from relance.adapters import tables as t
 from relance.domain.errors import NotFoundError, ValidationError
+from relance.i18n import format_money
 from relance.imports.values import BadValue, parse_amount, parse_date
 
 
@@ -74,7 +75,7 @@ def add_promise(conn: Connection, creditor_id: int, client_id: int, amount: Deci
         client_id=client_id, made_on=on, pay_by=pay_by, amount=amount)
     ).inserted_primary_key[0])  # type: ignore[index]
     _event(conn, creditor_id, client_id, None, "promise_made", on,
-           f"Promesse de paiement de {amount} € au {pay_by:%d/%m/%Y}",
+           f"Promesse de paiement de {format_money(amount)} au {pay_by:%d/%m/%Y}",
            {"promise_id": promise_id, "amount": str(amount), "pay_by": pay_by.isoformat()})
     return promise_id
 
@@ -106,7 +107,7 @@ def add_plan(conn: Connection, creditor_id: int, client_id: int,
         installments=[{"date": d.isoformat(), "amount": str(a)} for d, a in schedule])
     ).inserted_primary_key[0])  # type: ignore[index]
     _event(conn, creditor_id, client_id, None, "payment_plan_agreed", on,
-           f"Échéancier signé : {len(schedule)} échéance(s), {total} €",
+           f"Échéancier signé : {len(schedule)} échéance(s), {format_money(total)}",
            {"plan_id": plan_id, "total": str(total)})
     return plan_id
 

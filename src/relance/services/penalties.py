@@ -87,23 +87,62 @@ def conventions_for(conn: Connection, creditor_id: int) -> Conventions:
     return Conventions.from_settings(values)
 
 
+# Settings of the daily run, stored beside the conventions: (name, default, French help).
+RUN_SETTINGS: tuple[tuple[str, str, str], ...] = (
+    ("guard_max_per_week", "2", "Garde de courtoisie : nombre maximal de relances par client sur "
+     "7 jours."),
+    ("guard_min_gap_days", "3", "Garde de courtoisie : jours minimum entre deux relances."),
+    ("call_hours", "10:00-13:00,14:00-19:00", "Créneaux d'appel, du lundi au vendredi."),
+)
+
+
+def run_settings(conn: Connection, creditor_id: int) -> dict[str, str]:
+    """The daily-run settings of a creditor, defaults filled in."""
+    stored = dict(conn.execute(select(t.creditor_settings.c.name, t.creditor_settings.c.value)
+                               .where(t.creditor_settings.c.creditor_id == creditor_id)).all())
+    return {name: stored.get(name, default) for name, default, _ in RUN_SETTINGS}
+
+
+def _check_run_setting(name: str, value: str) -> str:
+    import re
+
+    text = value.strip()
+    if name == "call_hours":
+        slot = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d"
+        if not re.fullmatch(rf"{slot}(,{slot})*", text.replace(" ", "")):
+            raise ValidationError(f"Réglage call_hours : « {value} » ; attendu des créneaux "
+                                  "HH:MM-HH:MM séparés par des virgules.")
+        return text.replace(" ", "")
+    if not text.isdigit() or not 0 <= int(text) <= 30:
+        raise ValidationError(f"Réglage {name} : « {value} » ; attendu un nombre entier de 0 "
+                              "à 30.")
+    return str(int(text))
+
+
 def set_convention(conn: Connection, creditor_id: int, name: str, value: str) -> Conventions:
-    """Validate and store one convention for a creditor; returns the resulting conventions."""
+    """Validate and store one setting for a creditor; returns the resulting conventions."""
     current = conventions_for(conn, creditor_id).as_dict()
+    if name in {n for n, _, _ in RUN_SETTINGS}:
+        _store(conn, creditor_id, name, _check_run_setting(name, value))
+        return conventions_for(conn, creditor_id)
     if name not in {s.name for s in SETTINGS}:
         raise ValidationError(f"Réglage inconnu : « {name} ». Réglages possibles : "
-                              + ", ".join(s.name for s in SETTINGS) + ".")
+                              + ", ".join([s.name for s in SETTINGS]
+                                          + [n for n, _, _ in RUN_SETTINGS]) + ".")
     try:
         result = Conventions.from_settings(
             {k: v for k, v in current.items() if k in {s.name for s in SETTINGS}} | {name: value})
     except LawError as err:
         raise ValidationError(err.message) from None
-    stored = str(result.as_dict()[name]).lower()
+    _store(conn, creditor_id, name, str(result.as_dict()[name]).lower())
+    return result
+
+
+def _store(conn: Connection, creditor_id: int, name: str, value: str) -> None:
     conn.execute(delete(t.creditor_settings).where(
         t.creditor_settings.c.creditor_id == creditor_id, t.creditor_settings.c.name == name))
     conn.execute(t.creditor_settings.insert().values(
-        creditor_id=creditor_id, name=name, value=stored))
-    return result
+        creditor_id=creditor_id, name=name, value=value))
 
 
 # --- per-invoice inputs ----------------------------------------------------------------------

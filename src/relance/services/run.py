@@ -28,6 +28,7 @@ from relance.domain.errors import RelanceError
 from relance.domain.money import ZERO
 from relance.dunning.engine import Action, ClientState, Guard, InvoiceState, Skip, plan
 from relance.dunning.scenario import Scenario, choose_scenario, parse_scenario, shipped_scenarios
+from relance.i18n import format_money
 from relance.law.halfyear import HalfYear
 from relance.law.rates import RateTable
 
@@ -183,10 +184,11 @@ def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
         .where(t.scenarios.c.creditor_id == creditor.id))]
     names = {s.name for s in loaded}
     scenarios = tuple(loaded) + tuple(s for s in shipped_scenarios() if s.name not in names)
-    settings = dict(conn.execute(select(t.creditor_settings.c.name, t.creditor_settings.c.value)
-                                 .where(t.creditor_settings.c.creditor_id == creditor.id)).all())
-    guard = Guard(max_per_week=int(settings.get("guard_max_per_week", 2)),
-                  min_gap_days=int(settings.get("guard_min_gap_days", 3)),
+    from relance.services.penalties import run_settings
+
+    settings = run_settings(conn, creditor.id)
+    guard = Guard(max_per_week=int(settings["guard_max_per_week"]),
+                  min_gap_days=int(settings["guard_min_gap_days"]),
                   holidays=french_holidays(range(run_date.year - 1, run_date.year + 2)))
     return _Context(scenarios, guard, rate_table(conn), creditor)
 
@@ -405,8 +407,9 @@ def _settle_commitments(aux: _Aux, client_id: int, run_date: date, writes: _Writ
         writes.promise_updates.append((p.id, status, run_date))
         writes.event(ctx, client_id, None, f"promise_{status}", run_date,
                      (f"Promesse du {p.made_on:%d/%m/%Y} tenue" if status == "kept" else
-                      f"Promesse du {p.made_on:%d/%m/%Y} non tenue (payé {got} € sur "
-                      f"{p.amount} € au {p.pay_by:%d/%m/%Y}) : reprise des relances"),
+                      f"Promesse du {p.made_on:%d/%m/%Y} non tenue (payé {format_money(got)} "
+                      f"sur {format_money(p.amount)} au {p.pay_by:%d/%m/%Y}) : reprise des "
+                      "relances"),
                      {"promise_id": p.id, "amount": str(p.amount), "paid": str(got)})
     aux.promises[client_id] = still_open
     active = []
@@ -423,10 +426,9 @@ def _settle_commitments(aux: _Aux, client_id: int, run_date: date, writes: _Writ
         elif got < owed:
             writes.plan_updates.append((plan_row.id, "broken", run_date))
             writes.event(ctx, client_id, None, "payment_plan_broken", run_date,
-                         f"Échéance d'échéancier manquée (réglé {got} € sur {owed} € dus) : "
-                         "reprise des relances sur le reste", {"plan_id": plan_row.id,
-                                                                "paid": str(got),
-                                                                "owed": str(owed)})
+                         f"Échéance d'échéancier manquée (réglé {format_money(got)} sur "
+                         f"{format_money(owed)} dus) : reprise des relances sur le reste",
+                         {"plan_id": plan_row.id, "paid": str(got), "owed": str(owed)})
         else:
             active.append(plan_row)
     aux.plans[client_id] = active
