@@ -23,10 +23,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_import import POSTGRES, fresh_engine
 
 from relance.adapters import tables as t
-from relance.adapters.repository import invoices_with_open_amount
 from relance.demo.portfolio import Portfolio, PortfolioSpec
 from relance.services.importing import import_file
-from relance.services.run import run
+from relance.services.run import open_invoices_query, run
 
 RUN_DATE = date(2026, 6, 30)  # the last day the shipped rate table covers
 
@@ -35,12 +34,7 @@ def bare_scan(engine) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     """Fetch the run's columns of every open invoice with one query."""
     with engine.connect() as conn:
         creditor = conn.execute(select(t.creditors.c.id)).scalar_one()
-        steps = t.invoice_steps
-        base = invoices_with_open_amount(creditor, RUN_DATE).subquery()
-        query = (select(base, steps.c.scenario, steps.c.step_index, steps.c.done_on)
-                 .select_from(base.outerjoin(steps, steps.c.invoice_id == base.c.id))
-                 .where(base.c.open_amount > 0)
-                 .order_by(base.c.client_id, base.c.due_date, base.c.id))
+        query = open_invoices_query(creditor, RUN_DATE)
         started = time.perf_counter()
         rows = conn.execute(query).all()
         return len(rows), time.perf_counter() - started

@@ -9,22 +9,24 @@ stores what it returns. Every invoice that gets nothing gets a reason.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
-from relance.dunning.scenario import Scenario, Step
+from relance.dunning.scenario import Conditions, Scenario, Step
 
 ZERO = Decimal("0.00")
 POSTAL_DAYS = 3  # a registered letter is taken as received three days after it is sent
 # Channels a client must have a contact for; escalation is internal work, not a contact.
 CONTACT_NEEDS = {"email": "email", "sms": "mobile", "call": "phone", "letter": "address",
                  "registered_letter": "address", "formal_notice": "address"}
+_Shape = tuple[list[int], list[bool], "int | None"]
 
 
-@dataclass(frozen=True)
-class InvoiceState:
-    """An open invoice as the engine sees it."""
+class InvoiceState(NamedTuple):
+    """An open invoice as the engine sees it (a tuple: the run builds a million of them)."""
 
     id: int
     number: str
@@ -104,14 +106,23 @@ class Action:
         return any(c in CONTACT_NEEDS for c in self.channels)
 
 
-@dataclass(frozen=True)
-class Skip:
-    """An open invoice that gets nothing today, and why (French)."""
+class Skip(NamedTuple):
+    """An open invoice that gets nothing today, and why (French).
+
+    The most frequent reason is formatted only when read (`text` with `args`): a dry run over
+    a million invoices decides much faster than it could print.
+    """
 
     invoice_id: int
     code: str
-    reason: str
+    text: str
     until: dt.date | None = None
+    args: tuple[object, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """The reason in French."""
+        return self.text.format(*self.args) if self.args else self.text
 
 
 @dataclass
@@ -128,10 +139,25 @@ _PAYMENT_PLAN_OFFER = "proposition_echeancier"
 def plan(client: ClientState, scenario: Scenario, today: dt.date, guard: Guard) -> Plan:
     """Decide today's actions for `client` following `scenario`, within the courtesy guard."""
     result = Plan()
+    skips = result.skips
+    paused = _client_pause(client, today)
+    if paused is not None:
+        code, text, until = paused
+        for inv in client.invoices:
+            if inv.open_amount <= ZERO:
+                skips.append(Skip(inv.id, "paid", "Facture soldée."))
+            else:
+                skips.append(Skip(inv.id, code, text, until))
+        return result
     overdue = sum((i.open_amount for i in client.invoices if i.due < today), ZERO)
     candidates: dict[tuple[int, str, str], list[InvoiceState]] = {}
+    cache: dict[int, tuple[str, ...]] = {}
+    memo: dict[tuple[int, int, bool], int] = {}
+    shape = _shape(scenario)
+    today_ord = today.toordinal()
     for inv in client.invoices:
-        reached = _reached(client, inv, scenario, today, overdue, result.skips)
+        reached = _reached(client, inv, scenario, shape, today, today_ord, overdue, skips,
+                           cache, memo)
         if reached is not None:
             index, channels = reached
             key = (index, inv.currency, ",".join(channels))
@@ -143,81 +169,125 @@ def plan(client: ClientState, scenario: Scenario, today: dt.date, guard: Guard) 
     return result
 
 
-def _reached(client: ClientState, inv: InvoiceState, scenario: Scenario, today: dt.date,
-             overdue: Decimal, skips: list[Skip]) -> tuple[int, tuple[str, ...]] | None:
-    """The step this invoice is due for today with its usable channels, or None (a Skip)."""
-    def skip(code: str, reason: str, until: dt.date | None = None) -> None:
-        skips.append(Skip(inv.id, code, reason, until))
-
-    if inv.open_amount <= ZERO:
-        skip("paid", "Facture soldée.")
-        return None
+def _client_pause(client: ClientState, today: dt.date) -> tuple[str, str, dt.date | None] | None:
+    """A pause that holds every invoice of the client: (code, French reason, until)."""
     if client.legal_case:
-        skip("legal_case", "Procédure judiciaire en cours : plus de relance amiable.")
-        return None
+        return "legal_case", "Procédure judiciaire en cours : plus de relance amiable.", None
     if client.do_not_contact:
-        skip("do_not_contact", "Client à ne pas contacter.")
-        return None
+        return "do_not_contact", "Client à ne pas contacter.", None
     if client.hold_until is not None and today <= client.hold_until:
-        skip("hold", f"En attente jusqu'au {client.hold_until:%d/%m/%Y}"
-             + (f" : {client.hold_reason}" if client.hold_reason else "."), client.hold_until)
-        return None
-    if inv.disputed or client.late_cause == "dispute":
-        skip("dispute", "Litige en cours : relances suspendues jusqu'à sa résolution.")
-        return None
-    if inv.promise_until is not None and today <= inv.promise_until:
-        skip("promise", f"Promesse de paiement jusqu'au {inv.promise_until:%d/%m/%Y}.",
-             inv.promise_until)
-        return None
-    if inv.plan_active:
-        skip("payment_plan", "Échéancier en cours et respecté.")
-        return None
-    steps = scenario.steps
-    done = inv.step_index
-    if 0 <= done < len(steps) and steps[done].deadline_days and inv.step_done_on is not None:
-        ends = inv.step_done_on + dt.timedelta(days=POSTAL_DAYS + steps[done].deadline_days)
-        if today <= ends:
-            skip("notice_deadline", f"Délai laissé par « {steps[done].label} » jusqu'au "
-                 f"{ends:%d/%m/%Y}.", ends)
-            return None
-    due_steps = [i for i in range(done + 1, len(steps))
-                 if inv.due + dt.timedelta(days=steps[i].offset) <= today]
-    if client.late_cause == "bad_faith" and today > inv.due:
-        notice = next((i for i in range(done + 1, len(steps))
-                       if "formal_notice" in steps[i].channels), None)
-        if notice is not None and notice not in due_steps:
-            due_steps.append(notice)
-    if not due_steps:
-        if done + 1 >= len(steps):
-            skip("finished", "Scénario terminé : aucune étape restante.")
-        else:
-            nxt = steps[done + 1]
-            when = inv.due + dt.timedelta(days=nxt.offset)
-            skip("waiting", f"Prochaine étape « {nxt.label} » le {when:%d/%m/%Y}.", when)
-        return None
-    applicable = [i for i in due_steps if steps[i].conditions.allows(
+        return ("hold", f"En attente jusqu'au {client.hold_until:%d/%m/%Y}"
+                + (f" : {client.hold_reason}" if client.hold_reason else "."), client.hold_until)
+    if client.late_cause == "dispute":
+        return "dispute", "Litige en cours : relances suspendues jusqu'à sa résolution.", None
+    return None
+
+
+def _pick(client: ClientState, steps: Sequence[Step], conditional: list[bool],
+          notice_at: int | None, done: int, reached: int, overdue_now: bool,
+          overdue: Decimal) -> int:
+    """The step index to do among those due (-1: none applies); depends on the client only,
+    so it is computed once per (last step done, steps reached) and client."""
+    due_steps = list(range(done + 1, reached))
+    if (client.late_cause == "bad_faith" and overdue_now and notice_at is not None
+            and notice_at > done and notice_at not in due_steps):
+        due_steps.append(notice_at)
+    applicable = [i for i in due_steps if not conditional[i] or steps[i].conditions.allows(
         overdue=overdue, kind=client.kind, risk_grade=client.risk_grade,
         late_cause=client.late_cause)]
     if not applicable:
-        step = steps[due_steps[-1]]
-        skip("conditions", f"Étape « {step.label} » non applicable : "
-             f"{step.conditions.describe_fr()}.")
-        return None
+        return -1
     index = max(applicable)
     required = [i for i in applicable if steps[i].required and i < index]
-    if required:
-        index = min(required)  # a required step (the formal notice) is never skipped
+    return min(required) if required else index  # a required step is never skipped
+
+
+def _reached(client: ClientState, inv: InvoiceState, scenario: Scenario, shape: _Shape,
+             today: dt.date, today_ord: int, overdue: Decimal, skips: list[Skip],
+             cache: dict[int, tuple[str, ...]],
+             memo: dict[tuple[int, int, bool], int]) -> tuple[int, tuple[str, ...]] | None:
+    """The step this invoice is due for today with its usable channels, or None (a Skip)."""
+    iid = inv.id
+    if inv.open_amount <= ZERO:
+        skips.append(Skip(iid, "paid", "Facture soldée."))
+        return None
+    if inv.disputed:
+        skips.append(Skip(iid, "dispute", "Litige en cours : relances suspendues jusqu'à sa "
+                          "résolution."))
+        return None
+    if inv.promise_until is not None and today <= inv.promise_until:
+        skips.append(Skip(iid, "promise", f"Promesse de paiement jusqu'au "
+                          f"{inv.promise_until:%d/%m/%Y}.", inv.promise_until))
+        return None
+    if inv.plan_active:
+        skips.append(Skip(iid, "payment_plan", "Échéancier en cours et respecté."))
+        return None
+    steps = scenario.steps
+    offsets, conditional, notice_at = shape
+    done = inv.step_index
+    if done >= 0 and inv.step_done_on is not None and steps[done].deadline_days:
+        ends = inv.step_done_on + dt.timedelta(days=POSTAL_DAYS + steps[done].deadline_days)
+        if today <= ends:
+            skips.append(Skip(iid, "notice_deadline", f"Délai laissé par « {steps[done].label} "
+                              f"» jusqu'au {ends:%d/%m/%Y}.", ends))
+            return None
+    late = today_ord - inv.due.toordinal()
+    reached = bisect_right(offsets, late)  # steps 0..reached-1 are due
+    if reached <= done + 1 and not (client.late_cause == "bad_faith" and late > 0
+                                    and notice_at is not None and notice_at > done):
+        if done + 1 >= len(steps):
+            skips.append(Skip(iid, "finished", "Scénario terminé : aucune étape restante."))
+        else:
+            nxt = steps[done + 1]
+            when = inv.due + dt.timedelta(days=nxt.offset)
+            skips.append(Skip(iid, "waiting", "Prochaine étape « {0} » le {1:%d/%m/%Y}.",
+                              when, (nxt.label, when)))
+        return None
+    key = (done, reached, late > 0)
+    index = memo.get(key, -2)
+    if index == -2:
+        index = memo[key] = _pick(client, steps, conditional, notice_at, done, reached,
+                                  late > 0, overdue)
+    if index < 0:
+        last = reached - 1 if reached > done + 1 else notice_at
+        step = steps[last if last is not None else done + 1]
+        skips.append(Skip(iid, "conditions", f"Étape « {step.label} » non applicable : "
+                          f"{step.conditions.describe_fr()}."))
+        return None
     step = steps[index]
     if step.claims_penalties and inv.penalties_missing:
-        skip("penalties", f"« {step.label} » en attente : pénalités non calculables "
-             f"({inv.penalties_missing}).")
+        skips.append(Skip(iid, "penalties", f"« {step.label} » en attente : pénalités non "
+                          f"calculables ({inv.penalties_missing})."))
         return None
-    channels = _channels(client, step)
+    channels = cache.get(index)
+    if channels is None:
+        channels = cache[index] = _channels(client, step)
     if not channels:
         needed = ", ".join(step.channels)
-        skip("no_contact", f"Aucun contact du client pour le canal demandé ({needed}).")
+        skips.append(Skip(iid, "no_contact", "Aucun contact du client pour le canal demandé "
+                          f"({needed})."))
         return None
     return index, channels
+
+
+_SHAPES: dict[int, tuple[Scenario, _Shape]] = {}
+
+
+def _shape(scenario: Scenario) -> _Shape:
+    """Step offsets, which steps have conditions, and the formal notice's index (memoised
+    by identity: hashing a whole scenario per invoice would cost more than it saves)."""
+    cached = _SHAPES.get(id(scenario))
+    if cached is not None and cached[0] is scenario:
+        return cached[1]
+    empty = Conditions()
+    shape = ([s.offset for s in scenario.steps],
+             [s.conditions != empty for s in scenario.steps],
+             next((i for i, s in enumerate(scenario.steps) if "formal_notice" in s.channels),
+                  None))
+    if len(_SHAPES) > 256:
+        _SHAPES.clear()
+    _SHAPES[id(scenario)] = (scenario, shape)
+    return shape
 
 
 def _channels(client: ClientState, step: Step) -> tuple[str, ...]:

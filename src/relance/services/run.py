@@ -23,7 +23,11 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from relance.adapters import tables as t
 from relance.adapters.calendar_fr import french_holidays
-from relance.adapters.repository import invoices_with_open_amount
+from relance.adapters.repository import (
+    invoices_with_open_amount,
+    open_amount_column,
+    settled_subquery,
+)
 from relance.domain.errors import RelanceError
 from relance.domain.money import ZERO
 from relance.dunning.engine import Action, ClientState, Guard, InvoiceState, Skip, plan
@@ -32,7 +36,7 @@ from relance.i18n import format_money
 from relance.law.halfyear import HalfYear
 from relance.law.rates import RateTable
 
-BATCH_CLIENTS = 500  # clients per transaction; RELANCE_RUN_BATCH overrides it (tests)
+BATCH_CLIENTS = 2000  # clients per transaction; RELANCE_RUN_BATCH overrides it (tests)
 PROMISE_GRACE_DAYS = 3
 PLAN_GRACE_DAYS = 5
 _ADVISORY_KEY = 4_242_001
@@ -49,10 +53,17 @@ class RunReport:
     run_date: date
     dry_run: bool
     actions: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skips: list[tuple[Skip, str, str]] = field(default_factory=list)  # skip, invoice, client
     clients: int = 0
     already_done: int = 0
     missing_rates: set[str] = field(default_factory=set)
+
+    @property
+    def skipped(self) -> list[dict[str, Any]]:
+        """Every open invoice without an action today, and why (built when asked)."""
+        return [{"invoice": number, "client": client, "reason_code": skip.code,
+                 "reason": skip.reason, "until": skip.until.isoformat() if skip.until else None}
+                for skip, number, client in self.skips]
 
     def as_json(self) -> dict[str, Any]:
         """The contract of `relance run --json`."""
@@ -174,6 +185,7 @@ class _Context:
     guard: Guard
     rates: RateTable
     creditor: Any
+    memo: dict[tuple[date, date], str] = field(default_factory=dict)
 
 
 def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
@@ -193,30 +205,46 @@ def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
     return _Context(scenarios, guard, rate_table(conn), creditor)
 
 
+def open_invoices_query(creditor_id: int, run_date: date) -> Any:
+    """The columns the run needs of every invoice open on `run_date`, by client (the bare
+    scan of the benchmark runs exactly this)."""
+    inv, steps = t.invoices, t.invoice_steps
+    settled = settled_subquery(run_date)
+    open_amount = open_amount_column(settled)
+    return (select(inv.c.id, inv.c.client_id, inv.c.number, inv.c.currency, inv.c.due_date,
+                   open_amount, steps.c.scenario.label("step_scenario"), steps.c.step_index,
+                   steps.c.done_on)
+            .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id)
+                         .outerjoin(steps, steps.c.invoice_id == inv.c.id))
+            .where(inv.c.creditor_id == creditor_id, inv.c.doc_type == "invoice",
+                   inv.c.issue_date <= run_date, open_amount > 0)
+            .order_by(inv.c.client_id, inv.c.due_date, inv.c.id))
+
+
 def _run_creditor(engine: Engine, creditor: Any, run_date: date, dry_run: bool,
                   report: RunReport, crash: _CrashHook) -> None:
     with engine.connect() as conn:
         ctx = _context(conn, creditor, run_date)
         done = set(conn.execute(select(t.run_clients.c.client_id).where(
             t.run_clients.c.run_date == run_date)).scalars())
-        steps = t.invoice_steps
-        base = invoices_with_open_amount(creditor.id, run_date).subquery()
-        query = (select(base, steps.c.scenario.label("step_scenario"), steps.c.step_index,
-                        steps.c.done_on)
-                 .select_from(base.outerjoin(steps, steps.c.invoice_id == base.c.id))
-                 .where(base.c.open_amount > 0)
-                 .order_by(base.c.client_id, base.c.due_date, base.c.id))
+        query = open_invoices_query(creditor.id, run_date)
         rows = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
         chunk: dict[int, list[Any]] = {}
         raw_batch = os.environ.get("RELANCE_RUN_BATCH", "")
         batch_size = int(raw_batch) if raw_batch.isdigit() else BATCH_CLIENTS
         seen: set[int] = set()
+        current: int | None = None
+        bucket: list[Any] = []
         for row in rows:
-            if row.client_id not in chunk and len(chunk) >= batch_size:
-                _process(engine, ctx, chunk, done, run_date, dry_run, report, crash)
-                chunk = {}
-            chunk.setdefault(row.client_id, []).append(row)
-            seen.add(row.client_id)
+            client_id = row[1]
+            if client_id != current:
+                if len(chunk) >= batch_size:
+                    _process(engine, ctx, chunk, done, run_date, dry_run, report, crash)
+                    chunk = {}
+                current, bucket = client_id, []
+                chunk[client_id] = bucket
+                seen.add(client_id)
+            bucket.append(row)
         if chunk:
             _process(engine, ctx, chunk, done, run_date, dry_run, report, crash)
         # Clients with nothing open still have their promises and plans settled.
@@ -258,11 +286,13 @@ def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: s
             result = plan(state, scenario, run_date, ctx.guard)
             report.clients += 1 if rows else 0
             by_id = {r.id: r for r in rows}
-            for skip in result.skips:
-                report.skipped.append(_skip_json(skip, by_id, aux, client_id))
+            client_ref = aux.ref[client_id]
+            report.skips.extend((skip, by_id[skip.invoice_id].number, client_ref)
+                                for skip in result.skips)
             for action in result.actions:
                 report.actions.append(_action_json(action, by_id, aux, client_id))
-                writes.action(ctx, aux, action, by_id, run_date, scenario)
+                if not dry_run:
+                    writes.action(ctx, aux, action, by_id, run_date, scenario)
             writes.markers.append({"run_date": run_date, "client_id": client_id})
         if dry_run:
             conn.rollback()
@@ -351,16 +381,23 @@ def _reach(found: set[str], email: str, phone: str, address: str, postal_code: s
         found.add("address")
 
 
-def _missing_rate(rates: RateTable, due: date, today: date) -> str:
+def _missing_rate(rates: RateTable, due: date, today: date,
+                  memo: dict[tuple[date, date], str]) -> str:
     """The first half-year between the due date and today without a rate, as a reason."""
-    if today <= due:
-        return ""
-    half, last = HalfYear.of(due + timedelta(days=1)), HalfYear.of(today)
-    while half <= last:
-        if half not in rates:
-            return f"taux du semestre {half} manquant"
-        half = half.next()
-    return ""
+    key = (due, today)
+    found = memo.get(key)
+    if found is not None:
+        return found
+    reason = ""
+    if today > due:
+        half, last = HalfYear.of(due + timedelta(days=1)), HalfYear.of(today)
+        while half <= last:
+            if half not in rates:
+                reason = f"taux du semestre {half} manquant"
+                break
+            half = half.next()
+    memo[key] = reason
+    return reason
 
 
 def _client_state(aux: _Aux, client_id: int, rows: list[Any], scenario: Scenario,
@@ -372,16 +409,17 @@ def _client_state(aux: _Aux, client_id: int, rows: list[Any], scenario: Scenario
         promise_until = max(p.pay_by for p in open_promises) + timedelta(days=PROMISE_GRACE_DAYS)
     plan_active = bool(aux.plans.get(client_id))
     invoices = []
-    for r in rows:
-        same = r.step_scenario == scenario.name
-        missing = _missing_rate(ctx.rates, r.due_date, run_date)
+    name, rates, memo, disputed = scenario.name, ctx.rates, ctx.memo, aux.disputed
+    new = InvoiceState
+    for id_, _cid, number, currency, due, open_amount, step_scenario, step_index, done_on \
+            in rows:
+        same = step_scenario == name
+        missing = _missing_rate(rates, due, run_date, memo)
         if missing:
             report.missing_rates.add(missing.split()[-2])
-        invoices.append(InvoiceState(
-            id=r.id, number=r.number, currency=r.currency, due=r.due_date,
-            open_amount=r.open_amount, step_index=r.step_index if same else -1,
-            step_done_on=r.done_on if same else None, disputed=r.id in aux.disputed,
-            promise_until=promise_until, plan_active=plan_active, penalties_missing=missing))
+        invoices.append(new(
+            id_, number, currency, due, open_amount, step_index if same else -1,
+            done_on if same else None, id_ in disputed, promise_until, plan_active, missing))
     return ClientState(
         id=client_id, ref=aux.ref[client_id], kind=aux.kind[client_id],
         invoices=tuple(invoices), reachable=frozenset(aux.reachable.get(client_id, set())),
@@ -534,8 +572,10 @@ class _Writes:
         from relance.law import PenaltyTotals
         from relance.services.penalties import penalties_for_rows
 
-        rows = [row for _, row in self.penalty_rows]
-        found = penalties_for_rows(conn, ctx.creditor, rows, run_date)
+        ids = sorted({row.id for _, row in self.penalty_rows})
+        full = list(conn.execute(invoices_with_open_amount(ctx.creditor.id, run_date).where(
+            t.invoices.c.id.in_(ids))))
+        found = penalties_for_rows(conn, ctx.creditor, full, run_date)
         for event_index, row in self.penalty_rows:
             result = found.get(row.id)
             claimed = self.events[event_index]["data"].setdefault("penalties", {})
@@ -543,12 +583,6 @@ class _Writes:
                 claimed[row.number] = {"interest": f"{result.interest:.2f}",
                                        "indemnity": f"{result.indemnity:.2f}",
                                        "total": f"{result.total:.2f}"}
-
-
-def _skip_json(skip: Skip, by_id: dict[int, Any], aux: _Aux, client_id: int) -> dict[str, Any]:
-    row = by_id[skip.invoice_id]
-    return {"invoice": row.number, "client": aux.ref[client_id], "reason_code": skip.code,
-            "reason": skip.reason, "until": skip.until.isoformat() if skip.until else None}
 
 
 def _action_json(action: Action, by_id: dict[int, Any], aux: _Aux,
