@@ -134,6 +134,8 @@ def test_an_aggressive_client_is_not_called_again(relance, one_client, engine):
         assert conn.execute(select(t.calls.c.id)).first() is None
         status = conn.execute(select(t.client_status)).one()
     assert status.no_calls and status.blocked
+    shown = relance("clients", "show", "PRO", "--at", "2026-03-30").stdout
+    assert "ne plus accepter de nouvelle affaire" in shown
 
 
 def test_bad_faith_goes_straight_to_the_formal_notice(relance, one_client, engine):
@@ -194,3 +196,22 @@ def test_the_courtesy_guard_and_call_hours_are_settings(relance, one_client):
     assert calls["hours"] == ["09:00-12:00"]
     bad = relance("settings", "set", "call_hours", "midi", ok=False)
     assert bad.exit_code == 2 and "HH:MM" in bad.output
+
+
+def test_a_second_run_at_the_same_time_is_refused(relance, one_client, engine):
+    from relance.services.run import run_lock
+
+    with run_lock(engine):
+        busy = run(relance, DUE + timedelta(days=1), ok=False)
+    assert busy.exit_code == 2 and "en cours" in busy.output
+    assert len(run(relance, DUE + timedelta(days=1))["actions"]) == 1   # free again
+
+
+def test_replay_is_allowed_only_on_an_empty_history(relance, one_client):
+    assert run(relance, DUE - timedelta(days=10))["actions"] == []     # nothing due yet
+    back = run(relance, DUE - timedelta(days=12), ok=False)
+    assert back.exit_code == 2
+    assert run(relance, DUE - timedelta(days=12), "--replay")["actions"] == []
+    assert run(relance, DUE - timedelta(days=5))["actions"]              # a first reminder
+    refused = run(relance, DUE - timedelta(days=6), "--replay", ok=False)
+    assert refused.exit_code == 2 and "historique vide" in refused.output

@@ -403,7 +403,11 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
         invoices = invoice_rows(conn, creditor.id, at=at, client_id=client.id)
         balance = client_balances(conn, creditor.id, at).get(client.id)
         penalties = penalties_for_rows(conn, creditor, invoices, at)
+        status = conn.execute(select(t.client_status).where(
+            t.client_status.c.client_id == client.id)).one_or_none()
     data = {k: v for k, v in client._mapping.items() if k not in ("creditor_id", "created_at")}
+    data["collection_status"] = (
+        {k: v for k, v in status._mapping.items() if k != "client_id"} if status else {})
     data["contacts"] = [{k: v for k, v in c.items() if k != "client_id"} for c in contacts]
     data["open_amount"] = balance.open_amount if balance else ZERO
     data["overdue_amount"] = balance.overdue_amount if balance else ZERO
@@ -423,6 +427,16 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
                f" dont échu {format_money(data['overdue_amount'])}")
     if data["unallocated_credit"]:
         click.echo(f"  Règlements non affectés : {format_money(data['unallocated_credit'])}")
+    flags = data["collection_status"]
+    if flags.get("blocked"):
+        click.echo("  ATTENTION : client signalé, ne plus accepter de nouvelle affaire.")
+    for key, label in (("legal_case", "procédure judiciaire en cours"),
+                       ("do_not_contact", "ne pas contacter"), ("no_calls", "plus d'appels")):
+        if flags.get(key):
+            click.echo(f"  Statut : {label}")
+    if flags.get("hold_until"):
+        click.echo(f"  Suspendu jusqu'au {format_short_date(flags['hold_until'])}"
+                   + (f" : {flags['hold_reason']}" if flags.get("hold_reason") else ""))
     _print_invoices(invoices, at, penalties)
 
 
