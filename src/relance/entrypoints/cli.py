@@ -141,6 +141,11 @@ class RelanceGroup(click.Group):
         except LawError as exc:
             click.echo(f"Erreur : {exc.message}", err=True)
             ctx.exit(2)
+        except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:
             if config.get("debug"):
                 traceback.print_exc()
