@@ -486,7 +486,8 @@ def _print_invoices(rows: Sequence[Any], at: date, penalties: dict[int, Any]) ->
            "Pénalités + 40 €"],
           [(r.number, r.client_ref, format_short_date(r.issue_date),
             format_short_date(r.due_date), format_money(r.amount, r.currency),
-            format_money(r.open_amount, r.currency), max(0, (at - r.due_date).days),
+            format_money(r.open_amount, r.currency),
+            max(0, (at - r.due_date).days) if r.open_amount > ZERO else 0,
             _penalty_cell(penalties.get(r.id)))
            for r in rows])
     _print_penalty_footer(penalties)
