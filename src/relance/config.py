@@ -31,6 +31,19 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Si non vide, affiche la trace complète d'une erreur interne.",
     ),
+    Setting("output_dir", "RELANCE_OUTPUT_DIR", "relance-sortie",
+            "Dossier des e-mails (.eml, transport fichier), courriers PDF et SMS produits."),
+    Setting("smtp_host", "RELANCE_SMTP_HOST", "",
+            "Serveur SMTP ; vide : les e-mails sont écrits en .eml dans le dossier de sortie."),
+    Setting("smtp_port", "RELANCE_SMTP_PORT", "587", "Port SMTP."),
+    Setting("smtp_security", "RELANCE_SMTP_SECURITY", "starttls",
+            "Sécurité SMTP : starttls, ssl ou none."),
+    Setting("smtp_user", "RELANCE_SMTP_USER", "", "Identifiant SMTP (facultatif)."),
+    Setting("smtp_password", "RELANCE_SMTP_PASSWORD", "", "Mot de passe SMTP (facultatif)."),
+    Setting("send_rate", "RELANCE_SEND_RATE", "0",
+            "Nombre maximal de messages envoyés par minute (0 : sans limite)."),
+    Setting("templates_dir", "RELANCE_TEMPLATES_DIR", "",
+            "Dossier de modèles personnalisés (sous-dossiers fr/, en/), prioritaires."),
 )
 
 DEFAULT_SQLITE_FILE = "relance.db"

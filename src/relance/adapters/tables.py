@@ -359,6 +359,15 @@ outbox = Table(
     Column("status", String(20), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Sending (issue 5): who holds the row, how often it was tried, what happened.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("claimed_by", String(120)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("message_id", String(200)),
+    Column("document", Text),  # path of the PDF or .eml written for it
+    Column("error", Text, nullable=False, server_default=""),
 )
 Index("ix_outbox_status", outbox.c.status, outbox.c.id)
 

@@ -717,6 +717,7 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
         click.echo(f"  relance --db sqlite:///{path} calls --date {spec.end}")
 
 
-# The law commands register themselves on `cli` (kept apart to keep this module readable).
+# The other command groups register themselves on `cli` (kept apart for readability).
+from relance.entrypoints import cli_docs as _cli_docs  # noqa: E402,F401
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401

@@ -522,7 +522,8 @@ class _Writes:
                 "amount": f"{action.amount:.2f}",
                 "recap": [by_id[i].number for i in action.recap_ids],
                 "needs_approval": action.needs_approval, "scenario": scenario.name,
-                "deadline_days": action.deadline_days}
+                "deadline_days": action.deadline_days,
+                "claims_penalties": action.claims_penalties}
         if action.substitute_for:
             data["substitute_for"] = action.substitute_for
         if "escalation" in action.channels:
