@@ -41,10 +41,15 @@ def test_the_demo_builds_a_realistic_portfolio_and_says_its_calendar(tmp_path):
     assert "90 runs quotidiens simulés jusqu'au 30 juin 2026" in out
     outbox = json.loads(run("--db", "sqlite:///relance-demo.db", "outbox", "--json",
                             cwd=tmp_path).stdout)["messages"]
-    assert len(outbox) > 100 and {"pending", "awaiting_approval"} <= {m["status"] for m in outbox}
+    assert outbox and {m["status"] for m in outbox} <= {"pending", "awaiting_approval"}
+    assert all(m["run_date"] == "2026-06-30" for m in outbox)   # earlier days were sent
     calls = json.loads(run("--db", "sqlite:///relance-demo.db", "calls", "--date", "2026-06-30",
                            "--json", cwd=tmp_path).stdout)["calls"]
     assert calls and all(c["script"] for c in calls)
+    # …and left real emails and letters to open.
+    out_dir = tmp_path / "relance-demo-sortie"
+    assert len(list((out_dir / "emails").glob("*.eml"))) > 20
+    assert list((out_dir / "courriers").glob("*/lot-*.pdf"))
     again = run("--db", "sqlite:///relance-demo.db", "run", "--date", "2026-06-30", "--json",
                 cwd=tmp_path)
     assert json.loads(again.stdout)["actions"] == []
@@ -54,7 +59,8 @@ def test_the_demo_is_deterministic(tmp_path):
     first = run("demo", "--no-serve", "--json", "--path", "a.db", cwd=tmp_path)
     second = run("demo", "--no-serve", "--json", "--path", "b.db", cwd=tmp_path)
     a, b = json.loads(first.stdout), json.loads(second.stdout)
-    a.pop("path"), b.pop("path")
+    for data in (a, b):
+        data.pop("path"), data.pop("output")
     assert a == b
 
 

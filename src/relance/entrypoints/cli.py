@@ -678,12 +678,14 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
     spec = PortfolioSpec(clients=n_clients, invoices=n_invoices)
     if not as_json:
         click.echo(f"Création de la base de démonstration {path} …")
-    _, s = build_demo(path, spec, simulated_days=days)
+    output = path.parent / f"{path.stem}-sortie"
+    _, s = build_demo(path, spec, simulated_days=days, output=output)
     if as_json:
         emit_json({"path": str(path), "start": spec.start, "end": spec.end,
                    "behaviours": s.behaviours, "invoices": s.invoices, "payments": s.payments,
                    "open_amount": s.open_amount, "overdue_amount": s.overdue_amount,
                    "buckets": s.buckets, "runs": s.runs, "run_actions": s.actions,
+                   "sent": s.sent, "output": str(s.output) if s.output else None,
                    "worst": [{"client_ref": r, "name": n, "overdue": a, "max_days_late": d}
                              for r, n, a, d in s.worst]})
         return
@@ -698,6 +700,9 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
     if s.runs:
         click.echo(f"{s.runs} runs quotidiens simulés jusqu'au {format_date(spec.end)} : "
                    f"{s.actions} relances, appels et mises en demeure préparés.")
+    if s.output:
+        click.echo(f"{s.sent} e-mails, courriers et SMS produits dans {s.output}/ (emails/*.eml, "
+                   "courriers/AAAA-MM-JJ/*.pdf avec le lot du jour à imprimer, sms/).")
     click.echo(f"Au {format_date(spec.end)} : encours {format_money(s.open_amount)}, "
                f"dont échu {format_money(s.overdue_amount)}.")
     click.echo("Balance âgée :")

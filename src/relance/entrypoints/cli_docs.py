@@ -139,7 +139,7 @@ def templates_preview(db_url: str | None, creditor_ref: str | None, step: str, c
                   "label": step, "claims_penalties": step.startswith("mise_en_demeure")})
         ctx = message_context(conn, fake)
     try:
-        click.echo(render(env, step, "subject.txt", ctx).strip())
+        click.echo(render(env, step, "subject", ctx).strip())
         click.echo("")
         click.echo(render(env, step, kind, ctx))
     except TemplateProblem as problem:

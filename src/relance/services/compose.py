@@ -17,7 +17,7 @@ from relance.adapters import tables as t
 from relance.adapters.repository import invoices_with_open_amount
 from relance.domain.money import ZERO
 
-TEMPLATE_KINDS = ("subject.txt", "email.txt", "email.html", "letter.txt", "sms.txt")
+TEMPLATE_KINDS = ("subject", "email.txt", "email.html", "letter.txt", "sms.txt")
 COLLECTOR_KEYS = ("collector_legal_name", "collector_address", "collector_siren",
                   "collector_email", "collector_phone", "collector_mandate")
 
@@ -83,7 +83,7 @@ class Composer:
         ctx = self.context(conn, row)
         name = row.template
         lang = ctx["client"]["language"]
-        subject = render(self.env, name, "subject.txt", ctx, lang).strip()
+        subject = render(self.env, name, "subject", ctx, lang).strip()
         domain = (ctx["creditor"]["email"].partition("@")[2] or "relance.local")
         message_id = message_id_for(row.key, domain)
         if row.channel == "email":

@@ -59,10 +59,12 @@ class DemoSummary:
     worst: list[tuple[str, str, Decimal, int]] = field(default_factory=list)
     runs: int = 0
     actions: int = 0
+    sent: int = 0
+    output: Path | None = None
 
 
-def build_demo(path: Path, spec: PortfolioSpec | None = None,
-               simulated_days: int = 0) -> tuple[Engine, DemoSummary]:
+def build_demo(path: Path, spec: PortfolioSpec | None = None, simulated_days: int = 0,
+               output: Path | None = None) -> tuple[Engine, DemoSummary]:
     """Create `path` afresh and fill it with the demo creditor and its portfolio."""
     spec = spec or PortfolioSpec()
     for suffix in ("", "-wal", "-shm"):
@@ -79,8 +81,37 @@ def build_demo(path: Path, spec: PortfolioSpec | None = None,
         summary.invoices = import_file(engine, "invoices", files["invoices"]).created
         summary.payments = import_file(engine, "payments", files["payments"]).created
     simulate(engine, portfolio, summary, days=simulated_days)
+    if simulated_days and output is not None:
+        deliver(engine, summary, output, spec.end)
     _summarise(engine, summary, spec.end)
     return engine, summary
+
+
+def deliver(engine: Engine, summary: DemoSummary, output: Path, on: date) -> None:
+    """Approve the demo's formal notices (a human does it in real life) and drain the outbox
+    into `output`: .eml files, letter PDFs with the day's print batch, SMS texts."""
+    import shutil
+    from datetime import timedelta
+
+    from relance.documents.email import FileTransport
+    from relance.services.send import FileSms, approve, send
+
+    shutil.rmtree(output, ignore_errors=True)
+    with engine.begin() as conn:  # the last day's work stays in the outbox, to be seen
+        waiting = list(conn.execute(select(t.outbox.c.id).where(
+            t.outbox.c.status == "awaiting_approval", t.outbox.c.run_date < on)).scalars())
+        if waiting:
+            approve(conn, 1, waiting, on - timedelta(days=1))
+        # Documents are produced for the last two weeks only (a minute of PDF work saved);
+        # older messages of the simulation are marked "simulated", never shown as sent.
+        conn.execute(t.outbox.update().where(
+            t.outbox.c.status == "pending", t.outbox.c.run_date < on - timedelta(days=14))
+            .values(status="simulated"))
+    report = send(engine, transport=FileTransport(output / "emails"),
+                  sms_transport=FileSms(output / "sms"), output=output,
+                  on=on - timedelta(days=1))
+    summary.sent = report.sent
+    summary.output = output
 
 
 def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days: int) -> None:

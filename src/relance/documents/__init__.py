@@ -1,0 +1,1 @@
+"""Printable documents: reminder letters and statements as PDF, EPC payment QR codes."""
