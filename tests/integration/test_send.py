@@ -177,3 +177,16 @@ def test_a_send_killed_mid_batch_then_rerun_sends_each_message_exactly_once(
     report = json.loads(rerun.stdout)
     assert report["to_check"] == (1 if crash_at % 2 == 0 else 0)
     assert report["sent"] == 14 - received
+
+
+def test_a_firm_collecting_for_the_creditor_prints_the_r124_4_mentions(relance, ledger):
+    relance("settings", "set", "collector_legal_name", "Cabinet Durand Recouvrement")
+    relance("settings", "set", "collector_address", "10 quai Perrache|69002 Lyon")
+    relance("settings", "set", "collector_mandate", "mandat du 2 janvier 2026")
+    relance("run", "--date", (DUE + timedelta(days=45)).isoformat())
+    outbox = json.loads(relance("outbox", "--json").stdout)["messages"]
+    relance("approve", *[str(m["id"]) for m in outbox if m["status"] == "awaiting_approval"])
+    result = json.loads(relance("send", "--json").stdout)
+    text = text_of(next(Path(p) for p in result["letters"] if "-PRO-" in p))
+    assert "Cabinet Durand Recouvrement" in text and "ACME Services" in text
+    assert "R124-4" in text or "L111-8" in text

@@ -62,3 +62,13 @@ def test_users_read_french_formats():
     assert format_money(Decimal("1234.56")).replace("\u202f", " ").replace("\xa0", " ") == (
         "1 234,56 €")
     assert format_date(date(2026, 11, 23)) == "23 novembre 2026"
+
+
+@given(st.decimals(min_value=-10**12, max_value=10**12, allow_nan=False, allow_infinity=False,
+                   places=4))
+def test_the_fast_french_euro_format_is_exactly_babels(amount):
+    from babel.numbers import format_currency
+
+    from relance.i18n import format_money
+
+    assert format_money(amount) == format_currency(amount, "EUR", locale="fr_FR")

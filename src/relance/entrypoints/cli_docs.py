@@ -46,7 +46,8 @@ def send_cmd(db_url: str | None, limit: int | None, on: date | None, as_json: bo
     if report.problems:
         for problem in report.problems:
             click.echo(f"Erreur de modèle : {problem}", err=True)
-        click.echo("Rien n'a été envoyé : corrigez les modèles puis relancez.", err=True)
+        click.echo(f"{report.sent} message(s) envoyé(s) ; les autres attendent : corrigez les "
+                   "modèles puis relancez « relance send ».", err=True)
         raise SystemExit(2)
     if as_json:
         emit_json({"sent": report.sent, "retried": report.retried, "failed": report.failed,

@@ -152,14 +152,18 @@ def creditor_context(conn: Connection, creditor_id: int) -> tuple[dict[str, Any]
                                  .where(t.creditor_settings.c.creditor_id == creditor_id)).all())
     collector = None
     if settings.get("collector_legal_name"):
-        collector = {
-            "legal_name": settings["collector_legal_name"],
-            "address_lines": [x for x in settings.get("collector_address", "").split("|") if x],
-            "siren": settings.get("collector_siren", ""),
-            "email": settings.get("collector_email", ""),
-            "phone": settings.get("collector_phone", ""),
-            "mandate": settings.get("collector_mandate", ""),
-        }
+        # Same shape as the creditor; payments still go to the creditor's account unless
+        # the mandate says otherwise (collector_iban / collector_bic).
+        collector = {**{k: "" for k in creditor}, "share_capital": None,
+                     "legal_name": settings["collector_legal_name"],
+                     "address_lines": [x for x in settings.get("collector_address", "")
+                                       .split("|") if x],
+                     "siren": settings.get("collector_siren", ""),
+                     "email": settings.get("collector_email", ""),
+                     "phone": settings.get("collector_phone", ""),
+                     "mandate": settings.get("collector_mandate", ""),
+                     "iban": settings.get("collector_iban") or creditor["iban"],
+                     "bic": settings.get("collector_bic") or creditor["bic"]}
     return creditor, collector
 
 

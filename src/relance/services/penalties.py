@@ -93,6 +93,18 @@ RUN_SETTINGS: tuple[tuple[str, str, str], ...] = (
      "7 jours."),
     ("guard_min_gap_days", "3", "Garde de courtoisie : jours minimum entre deux relances."),
     ("call_hours", "10:00-13:00,14:00-19:00", "Créneaux d'appel, du lundi au vendredi."),
+    ("collector_legal_name", "", "Recouvrement pour le compte d'autrui (cabinet, agence) : "
+     "raison sociale de celui qui écrit ; vide si la société créancière écrit elle-même. "
+     "Active les mentions de l'article R124-4 du CPCE."),
+    ("collector_address", "", "Adresse de celui qui recouvre (lignes séparées par |)."),
+    ("collector_siren", "", "SIREN de celui qui recouvre."),
+    ("collector_email", "", "E-mail de celui qui recouvre."),
+    ("collector_phone", "", "Téléphone de celui qui recouvre."),
+    ("collector_mandate", "", "Référence et date du mandat de recouvrement."),
+    ("collector_iban", "", "IBAN où le débiteur paie, si ce n'est pas celui du créancier."),
+    ("collector_bic", "", "BIC correspondant."),
+    ("notice_deadline_from", "delivery", "Point de départ du délai de la mise en demeure : "
+     "delivery (remise) ou first_presentation (première présentation, lettre non réclamée)."),
 )
 
 
@@ -107,6 +119,15 @@ def _check_run_setting(name: str, value: str) -> str:
     import re
 
     text = value.strip()
+    if name.startswith("collector_"):
+        if len(text) > 200:
+            raise ValidationError(f"Réglage {name} : 200 caractères au plus.")
+        return text
+    if name == "notice_deadline_from":
+        if text not in ("delivery", "first_presentation"):
+            raise ValidationError(f"Réglage {name} : « {value} » ; attendu delivery ou "
+                                  "first_presentation.")
+        return text
     if name == "call_hours":
         slot = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d"
         if not re.fullmatch(rf"{slot}(,{slot})*", text.replace(" ", "")):

@@ -164,10 +164,18 @@ def _send_one(engine: Engine, composer: Any, outbox_id: int, transport: Any,
               sms_transport: Any, report: SendReport, letters_by_day: dict[date, list[Path]],
               crash: _CrashHook) -> None:
     from relance.documents.email import PermanentFailure, TemporaryFailure
+    from relance.documents.render import TemplateProblem
 
     with engine.connect() as conn:
         row = conn.execute(select(t.outbox).where(t.outbox.c.id == outbox_id)).one()
-        message = composer.compose(conn, row)
+        try:
+            message = composer.compose(conn, row)
+        except TemplateProblem as problem:  # nothing half-rendered goes out: the row waits
+            with engine.begin() as writer:
+                writer.execute(update(t.outbox).where(t.outbox.c.id == outbox_id).values(
+                    status="pending", claimed_by=None, error=problem.message))
+            report.problems.append(f"message n° {outbox_id} : {problem.message}")
+            return
     with engine.begin() as conn:  # the document's name is known before anything goes out
         conn.execute(update(t.outbox).where(t.outbox.c.id == outbox_id).values(
             message_id=message.message_id, document=str(message.path) if message.path else None))
