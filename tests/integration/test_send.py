@@ -190,3 +190,23 @@ def test_a_firm_collecting_for_the_creditor_prints_the_r124_4_mentions(relance, 
     text = text_of(next(Path(p) for p in result["letters"] if "-PRO-" in p))
     assert "Cabinet Durand Recouvrement" in text and "ACME Services" in text
     assert "R124-4" in text or "L111-8" in text
+
+
+def test_a_promise_and_a_payment_plan_are_confirmed_to_the_client(relance, ledger):
+    relance("promises", "add", "PRO", "--amount", "1534.56", "--by", "2026-03-31",
+            "--date", "2026-03-20")
+    relance("plans", "add", "PART", "--installments", "2026-04-15:200,2026-05-15:250",
+            "--date", "2026-03-20")
+    result = json.loads(relance("send", "--json").stdout)
+    assert result["sent"] == 2
+    email_file = next((ledger / "emails").glob("*.eml"))
+    msg = email.message_from_bytes(email_file.read_bytes(), policy=policy.default)
+    body = " ".join(msg.get_body(("plain",)).get_content().replace("\u202f", " ")
+                    .replace("\xa0", " ").split())
+    assert "1 534,56 €" in body and "31 mars 2026" in body
+    plan = text_of(Path(result["letters"][0]))
+    assert "15 avril 2026" in plan or "15/04/2026" in plan
+    assert "200,00 €" in plan and "250,00 €" in plan
+    prescription = json.loads(relance("prescription", "list", "--at", "2026-03-21", "--json",
+                                      "--client", "PART").stdout)["invoices"]
+    assert prescription[0]["interrupted_by"] == {"date": "2026-03-20", "kind": "payment_plan"}

@@ -218,8 +218,24 @@ def message_context(conn: Connection, row: Any) -> dict[str, Any]:
         "total_due": total_open + penalties_total, "claims_penalties": claims,
         "payment_reference": reference, "deadline_days": row.data.get("deadline_days", 8),
         "step_label": row.data.get("label", row.step_key), "tone": row.tone, "today": at,
-        "promise": row.data.get("promise"), "plan": row.data.get("plan"),
+        "promise": _promise(row.data.get("promise")), "plan": _plan(row.data.get("plan")),
     }
+
+
+def _promise(data: Any) -> dict[str, Any] | None:
+    """A promise from the outbox's JSON, typed for the templates."""
+    if not data:
+        return None
+    return {"amount": Decimal(data["amount"]), "date": date.fromisoformat(data["date"])}
+
+
+def _plan(data: Any) -> dict[str, Any] | None:
+    """A payment plan from the outbox's JSON, typed for the templates."""
+    if not data:
+        return None
+    return {"total": Decimal(data["total"]),
+            "installments": [{"date": date.fromisoformat(i["date"]),
+                              "amount": Decimal(i["amount"])} for i in data["installments"]]}
 
 
 def _invoice(r: Any) -> dict[str, Any]:

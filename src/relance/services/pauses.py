@@ -77,7 +77,26 @@ def add_promise(conn: Connection, creditor_id: int, client_id: int, amount: Deci
     _event(conn, creditor_id, client_id, None, "promise_made", on,
            f"Promesse de paiement de {format_money(amount)} au {pay_by:%d/%m/%Y}",
            {"promise_id": promise_id, "amount": str(amount), "pay_by": pay_by.isoformat()})
+    _confirm(conn, creditor_id, client_id, on, f"promise:{promise_id}", "confirmation_promesse",
+             "Confirmation de la promesse de paiement",
+             {"promise": {"amount": str(amount), "date": pay_by.isoformat()}})
     return promise_id
+
+
+def _confirm(conn: Connection, creditor_id: int, client_id: int, on: date, key: str,
+             template: str, label: str, extra: dict[str, Any], *,
+             channel: str | None = None) -> None:
+    """Put a confirmation in the outbox (by email when the client has one, else by letter)."""
+    from relance.services.ledger import invoice_rows
+
+    client = conn.execute(select(t.clients.c.email).where(t.clients.c.id == client_id)).one()
+    numbers = [r.number for r in invoice_rows(conn, creditor_id, at=on, client_id=client_id)]
+    conn.execute(t.outbox.insert().values(
+        creditor_id=creditor_id, client_id=client_id, key=key, run_date=on,
+        channel=channel or ("email" if client.email else "letter"), step_key=template,
+        tone="courteous", template=template, status="pending",
+        data={"invoices": numbers, "recap": [], "label": label, "deadline_days": 0,
+              "claims_penalties": False, **extra}))
 
 
 def parse_installments(text: str) -> list[tuple[date, Decimal]]:
@@ -109,6 +128,19 @@ def add_plan(conn: Connection, creditor_id: int, client_id: int,
     _event(conn, creditor_id, client_id, None, "payment_plan_agreed", on,
            f"Échéancier signé : {len(schedule)} échéance(s), {format_money(total)}",
            {"plan_id": plan_id, "total": str(total)})
+    # A signed plan acknowledges the debt: it interrupts prescription (art. 2240 C. civ.).
+    from relance.services.ledger import invoice_rows
+    from relance.services.prescription import INTERRUPTION_EVENT
+
+    for row in invoice_rows(conn, creditor_id, at=on, client_id=client_id):
+        _event(conn, creditor_id, client_id, row.id, INTERRUPTION_EVENT, on,
+               "Échéancier signé : reconnaissance de dette, prescription interrompue",
+               {"kind": "payment_plan", "ends": None, "note": f"échéancier n° {plan_id}"})
+    _confirm(conn, creditor_id, client_id, on, f"plan:{plan_id}", "accord_echeancier",
+             "Accord d'échéancier à signer",
+             {"plan": {"total": str(total), "installments": [
+                 {"date": d.isoformat(), "amount": str(a)} for d, a in schedule]}},
+             channel="letter")
     return plan_id
 
 
