@@ -215,3 +215,21 @@ def test_replay_is_allowed_only_on_an_empty_history(relance, one_client):
     assert run(relance, DUE - timedelta(days=5))["actions"]              # a first reminder
     refused = run(relance, DUE - timedelta(days=6), "--replay", ok=False)
     assert refused.exit_code == 2 and "historique vide" in refused.output
+
+
+def test_the_notice_deadline_runs_from_the_recorded_delivery(relance, one_client):
+    notice_day = DUE + timedelta(days=45)                       # 30 April
+    assert run(relance, notice_day)["actions"][0]["needs_approval"]
+    relance("notices", "record", "F1", "--sent", notice_day.isoformat(), "--lrar",
+            "1A 234 567 8901 2", "--presented", "2026-05-11", "--received", "2026-05-12")
+    dry = run(relance, date(2026, 5, 18), "--dry-run")
+    f1 = next(s for s in dry["skipped"] if s["invoice"] == "F1")
+    assert f1["reason_code"] == "notice_deadline" and f1["until"] == "2026-05-20"
+    # F2's delivery was not recorded: its deadline ran from sending + 3 days (11 May).
+    assert [a["invoices"] for a in dry["actions"]] == [["F2"]]
+    relance("settings", "set", "notice_deadline_from", "first_presentation")
+    dry = run(relance, date(2026, 5, 18), "--dry-run")
+    f1 = next(s for s in dry["skipped"] if s["invoice"] == "F1")
+    assert f1["until"] == "2026-05-19"
+    history = json.loads(relance("history", "PRO", "--json").stdout)["events"]
+    assert any("LRAR n° 1A 234 567 8901 2" in e["summary"] for e in history)

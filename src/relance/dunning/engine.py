@@ -39,6 +39,7 @@ class InvoiceState(NamedTuple):
     promise_until: dt.date | None = None
     plan_active: bool = False
     penalties_missing: str = ""       # why penalties cannot be computed (a rate is missing)
+    notice_start: dt.date | None = None  # delivery (or first presentation) of the notice
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,10 @@ def _reached(client: ClientState, inv: InvoiceState, scenario: Scenario, shape: 
     offsets, conditional, notice_at = shape
     done = inv.step_index
     if done >= 0 and inv.step_done_on is not None and steps[done].deadline_days:
-        ends = inv.step_done_on + dt.timedelta(days=POSTAL_DAYS + steps[done].deadline_days)
+        # The deadline runs from the letter's delivery when recorded, else from its sending
+        # plus the usual postal delay.
+        start = inv.notice_start or inv.step_done_on + dt.timedelta(days=POSTAL_DAYS)
+        ends = start + dt.timedelta(days=steps[done].deadline_days)
         if today <= ends:
             skips.append(Skip(iid, "notice_deadline", f"Délai laissé par « {steps[done].label} "
                               f"» jusqu'au {ends:%d/%m/%Y}.", ends))

@@ -518,15 +518,16 @@ def notices() -> None:
 @click.option("--sent", type=DATE, required=True, help="Date d'envoi.")
 @click.option("--presented", type=DATE, default=None, help="Date de première présentation.")
 @click.option("--received", type=DATE, default=None, help="Date de réception (AR signé).")
+@click.option("--lrar", default="", help="Numéro de la lettre recommandée (LRAR).")
 def notices_record(db_url: str | None, creditor_ref: str | None, invoice: str, sent: date,
-                   presented: date | None, received: date | None) -> None:
+                   presented: date | None, received: date | None, lrar: str) -> None:
     """Enregistre une mise en demeure et ses dates dans l'historique."""
     from relance.services.penalties import record_notice
 
     with bootstrap.database(db_url).begin() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         record_notice(conn, creditor.id, invoice, sent=sent, first_presented=presented,
-                      received=received)
+                      received=received, lrar=lrar)
     click.echo(f"Mise en demeure de la facture {invoice} enregistrée (envoyée le "
                f"{format_date(sent)}).")
 

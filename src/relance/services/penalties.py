@@ -216,7 +216,7 @@ def notices_of(conn: Connection, invoice_ids: Iterable[int],
 
 def record_notice(conn: Connection, creditor_id: int, invoice_number: str, *, sent: date,
                   first_presented: date | None = None, received: date | None = None,
-                  summary: str = "") -> int:
+                  summary: str = "", lrar: str = "") -> int:
     """Record a formal notice sent outside Relance (its dates drive B2C legal interest)."""
     invoice = _invoice(conn, creditor_id, invoice_number)
     try:
@@ -225,11 +225,13 @@ def record_notice(conn: Connection, creditor_id: int, invoice_number: str, *, se
         raise ValidationError(err.message) from None
     data = {"sent": sent.isoformat(),
             "first_presented": first_presented.isoformat() if first_presented else None,
-            "received": received.isoformat() if received else None}
+            "received": received.isoformat() if received else None, "lrar": lrar}
     return int(conn.execute(t.events.insert().values(
         creditor_id=creditor_id, client_id=invoice.client_id, invoice_id=invoice.id,
         kind=NOTICE_EVENT, occurred_on=sent, data=data,
-        summary=summary or f"Mise en demeure envoyée le {sent:%d/%m/%Y}",
+        summary=summary or (f"Mise en demeure envoyée le {sent:%d/%m/%Y}"
+                            + (f" (LRAR n° {lrar})" if lrar else "")
+                            + (f", remise le {received:%d/%m/%Y}" if received else "")),
     )).inserted_primary_key[0])  # type: ignore[index]
 
 

@@ -198,6 +198,7 @@ class _Context:
     rates: RateTable
     creditor: Any
     memo: dict[tuple[date, date], str] = field(default_factory=dict)
+    notice_from_delivery: bool = True
 
 
 def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
@@ -214,7 +215,9 @@ def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
     guard = Guard(max_per_week=int(settings["guard_max_per_week"]),
                   min_gap_days=int(settings["guard_min_gap_days"]),
                   holidays=french_holidays(range(run_date.year - 1, run_date.year + 2)))
-    return _Context(scenarios, guard, rate_table(conn), creditor)
+    from_delivery = settings.get("notice_deadline_from") != "first_presentation"
+    return _Context(scenarios, guard, rate_table(conn), creditor,
+                    notice_from_delivery=from_delivery)
 
 
 def open_invoices_query(creditor_id: int, run_date: date) -> Any:
@@ -288,7 +291,7 @@ def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: s
     if not todo:
         return
     with engine.connect() as conn:
-        aux = _Aux.load(conn, list(todo), run_date)
+        aux = _Aux.load(conn, list(todo), run_date, ctx.notice_from_delivery)
         writes = _Writes()
         for client_id, rows in todo.items():
             _settle_commitments(aux, client_id, run_date, writes, ctx)
@@ -330,9 +333,11 @@ class _Aux:
     plans: dict[int, list[Any]]
     paid_since: dict[int, list[tuple[date, Decimal]]]
     recent: dict[int, list[date]]
+    notice_start: dict[int, date] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: Connection, ids: list[int], run_date: date) -> _Aux:
+    def load(cls, conn: Connection, ids: list[int], run_date: date,
+             from_delivery: bool = True) -> _Aux:
         c = t.clients
         kind: dict[int, str] = {}
         ref: dict[int, str] = {}
@@ -378,8 +383,17 @@ class _Aux:
                 t.events.c.occurred_on >= run_date - timedelta(days=7),
                 t.events.c.occurred_on < run_date)):
             recent[er.client_id].append(er.occurred_on)
+        notice_start: dict[int, date] = {}
+        for nr in conn.execute(select(t.events.c.invoice_id, t.events.c.data).where(
+                _in(conn, t.events.c.client_id, ids), t.events.c.kind == "formal_notice",
+                t.events.c.occurred_on <= run_date).order_by(t.events.c.occurred_on)):
+            data = nr.data or {}
+            picked = (data.get("received") or data.get("first_presented")) if from_delivery \
+                else (data.get("first_presented") or data.get("received"))
+            if picked and nr.invoice_id is not None:
+                notice_start[nr.invoice_id] = date.fromisoformat(picked)
         return cls(kind, ref, name, collector, reach, status, disputed, promises, plans, paid,
-                   recent)
+                   recent, notice_start)
 
 
 def _in(conn: Connection, column: Any, ids: Sequence[int]) -> Any:
@@ -430,6 +444,7 @@ def _client_state(aux: _Aux, client_id: int, rows: list[Any], scenario: Scenario
     plan_active = bool(aux.plans.get(client_id))
     invoices = []
     name, rates, memo, disputed = scenario.name, ctx.rates, ctx.memo, aux.disputed
+    starts = aux.notice_start
     new = InvoiceState
     for id_, _cid, number, currency, due, open_amount, step_scenario, step_index, done_on \
             in rows:
@@ -439,7 +454,8 @@ def _client_state(aux: _Aux, client_id: int, rows: list[Any], scenario: Scenario
             report.missing_rates.add(missing.split()[-2])
         invoices.append(new(
             id_, number, currency, due, open_amount, step_index if same else -1,
-            done_on if same else None, id_ in disputed, promise_until, plan_active, missing))
+            done_on if same else None, id_ in disputed, promise_until, plan_active, missing,
+            starts.get(id_)))
     return ClientState(
         id=client_id, ref=aux.ref[client_id], kind=aux.kind[client_id],
         invoices=tuple(invoices), reachable=frozenset(aux.reachable.get(client_id, set())),
