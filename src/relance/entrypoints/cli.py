@@ -724,5 +724,6 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
 
 # The other command groups register themselves on `cli` (kept apart for readability).
 from relance.entrypoints import cli_docs as _cli_docs  # noqa: E402,F401
+from relance.entrypoints import cli_files as _cli_files  # noqa: E402,F401
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401
