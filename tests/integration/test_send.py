@@ -210,3 +210,26 @@ def test_a_promise_and_a_payment_plan_are_confirmed_to_the_client(relance, ledge
     prescription = json.loads(relance("prescription", "list", "--at", "2026-03-21", "--json",
                                       "--client", "PART").stdout)["invoices"]
     assert prescription[0]["interrupted_by"] == {"date": "2026-03-20", "kind": "payment_plan"}
+
+
+def test_two_senders_at_once_share_the_outbox_and_send_each_message_once(
+        relance, ledger, smtp, db_url, tmp_path):
+    write(tmp_path / "many.csv", "client_ref,name,kind,email\n" + "".join(
+        f"K{i},Client {i},b2b,k{i}@example.org\n" for i in range(30)))
+    write(tmp_path / "many-inv.csv", "number,client_ref,issue_date,due_date,amount\n" + "".join(
+        f"N{i},K{i},2026-02-14,{DUE},{100 + i}.00\n" for i in range(30)))
+    relance("import", "clients", str(tmp_path / "many.csv"))
+    relance("import", "invoices", str(tmp_path / "many-inv.csv"))
+    relance("run", "--date", (DUE - timedelta(days=3)).isoformat())
+    env = {k: v for k, v in os.environ.items()}
+    senders = [subprocess.Popen([RELANCE, "--db", db_url, "send", "--json"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    reports = []
+    for proc in senders:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out))
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == len(set(ids)) == 32
+    assert sum(r["sent"] for r in reports) == 32
