@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_currency, format_decimal
@@ -46,6 +47,7 @@ def _fr_eur(amount: Decimal) -> str:
     return f"{sign}{chr(0x202F).join(groups)},{frac}\xa0€"
 
 
+@lru_cache(maxsize=8192)
 def format_date(value: date, locale: str = LOCALE) -> str:
     """`23 novembre 2026` (and `1er janvier 2025`, as French writes the first of the month)."""
     text = str(_babel_date(value, format="long", locale=locale))
@@ -54,6 +56,7 @@ def format_date(value: date, locale: str = LOCALE) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
 def format_short_date(value: date, locale: str = LOCALE) -> str:
     """`23/11/2026`."""
     return str(_babel_date(value, format="short", locale=locale))

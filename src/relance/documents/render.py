@@ -228,7 +228,7 @@ def environment(user_dir: Path | None = None) -> sandbox.SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,
-        auto_reload=True,
+        auto_reload=False,  # templates are read once per process; no stat() per render
     )
     env.filters.update(money=_money, date_long=_date_long, date_short=_date_short,
                        percent=_percent)
