@@ -233,3 +233,22 @@ def test_the_notice_deadline_runs_from_the_recorded_delivery(relance, one_client
     assert f1["until"] == "2026-05-19"
     history = json.loads(relance("history", "PRO", "--json").stdout)["events"]
     assert any("LRAR n° 1A 234 567 8901 2" in e["summary"] for e in history)
+
+
+def test_a_users_call_script_template_replaces_the_built_in_one(relance, one_client, tmp_path,
+                                                               monkeypatch):
+    folder = tmp_path / "modeles" / "fr"
+    folder.mkdir(parents=True)
+    (folder / "appel_courtois.call.txt").write_text(
+        "Bonjour {{ client.contact_name or client.name }}, ici {{ creditor.legal_name }}.\n"
+        "Reste dû : {{ total_open | money }} ({{ invoices | length }} facture(s)).\n", "utf-8")
+    monkeypatch.setenv("RELANCE_TEMPLATES_DIR", str(tmp_path / "modeles"))
+    for day in (DUE - timedelta(days=5), DUE + timedelta(days=1), DUE + timedelta(days=8)):
+        run(relance, day)
+    calls = json.loads(relance("calls", "--date", (DUE + timedelta(days=8)).isoformat(),
+                               "--json").stdout)["calls"]
+    script = calls[0]["script"].replace("\u202f", " ").replace("\xa0", " ")
+    assert script.startswith("Bonjour Garage Martin SARL, ici ACME Services SAS.")
+    assert "Reste dû : 1 500,00 € (2 facture(s))." in script
+    listing = relance("templates", "list").stdout
+    assert "appel_courtois" in listing and "call.txt" in listing

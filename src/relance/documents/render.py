@@ -88,6 +88,9 @@ from jinja2 import sandbox
 from relance.i18n import LOCALE, format_date, format_money
 
 KINDS = ("subject", "email.txt", "email.html", "letter.txt", "sms.txt")
+# Kinds a user may add without the package shipping one: the call script of a step
+# (`{step}.call.txt`) replaces the built-in script of relance.dunning.scripts.
+OPTIONAL_KINDS = ("call.txt",)
 TEMPLATE_NAMES = (
     "rappel_avant_echeance", "relance_courtoise", "appel_courtois", "seconde_relance",
     "appel_ferme", "mise_en_demeure", "mise_en_demeure_particulier", "escalade",
@@ -246,8 +249,9 @@ def render(env: jinja2.Environment, name: str, kind: str, context: Mapping[str, 
     file = template_file(name, kind, lang)
     if not _NAME.fullmatch(name):
         raise TemplateProblem(file, f"nom de modèle invalide « {name} »")
-    if kind not in KINDS:
-        raise TemplateProblem(file, f"type « {kind} » inconnu ; attendu : {', '.join(KINDS)}")
+    if kind not in KINDS + OPTIONAL_KINDS:
+        raise TemplateProblem(file, f"type « {kind} » inconnu ; attendu : "
+                              f"{', '.join(KINDS + OPTIONAL_KINDS)}")
     if not _LANG.fullmatch(lang):
         raise TemplateProblem(file, f"langue invalide « {lang} »")
     try:
@@ -292,7 +296,7 @@ def available(env: jinja2.Environment, lang: str = "fr") -> list[tuple[str, str,
         folder, _, file = path.partition("/")
         if folder != lang or file.startswith("_"):
             continue
-        for kind in KINDS:
+        for kind in KINDS + OPTIONAL_KINDS:
             suffix = "." + ("subject.txt" if kind == "subject" else kind)
             if file.endswith(suffix) and _NAME.fullmatch(file[: -len(suffix)]):
                 rows.append((file[: -len(suffix)], kind, loader.origin(path) or "package"))

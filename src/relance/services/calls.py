@@ -57,7 +57,8 @@ def call_list(conn: Connection, creditor: Any, on: date,
             .where(t.events.c.client_id == call.client_id, t.events.c.occurred_on < on)
             .order_by(t.events.c.occurred_on.desc(), t.events.c.id.desc()).limit(5))]
         total = sum((r.open_amount for r in rows), Decimal("0.00"))
-        script = call_script(
+        custom = _custom_script(call, contact, rows, total, total_pen, creditor)
+        script = custom if custom is not None else call_script(
             tone=call.tone, client_name=call.name, contact_name=contact.name if contact else None,
             invoices=[(r.number, r.due_date, r.open_amount) for r in rows], total_open=total,
             penalties=total_pen or None, creditor_name=creditor.legal_name,
@@ -68,6 +69,31 @@ def call_list(conn: Connection, creditor: Any, on: date,
                       "step": call.step_key, "tone": call.tone, "invoices": invoices,
                       "total_open": f"{total:.2f}", "history": history, "script": script})
     return items
+
+
+def _custom_script(call: Any, contact: Any, rows: list[Any], total: Decimal,
+                   penalties: Decimal, creditor: Any) -> str | None:
+    """The user's own script for this step (`{step}.call.txt` in RELANCE_TEMPLATES_DIR), if any."""
+    from pathlib import Path
+
+    from relance import config
+    from relance.documents.render import available, environment, render
+
+    folder = config.get("templates_dir")
+    if not folder:
+        return None
+    env = environment(Path(folder))
+    step = call.data.get("template", call.step_key)
+    if (step, "call.txt", "user") not in available(env):
+        return None
+    return render(env, step, "call.txt", {
+        "client": {"name": call.name, "kind": call.kind,
+                   "contact_name": contact.name if contact else ""},
+        "invoices": [{"number": r.number, "due_date": r.due_date, "open_amount": r.open_amount}
+                     for r in rows],
+        "total_open": total, "penalties_total": penalties, "tone": call.tone,
+        "creditor": {"legal_name": creditor.legal_name},
+        "step_label": call.data.get("label", call.step_key)})
 
 
 def record_call(conn: Connection, creditor_id: int, client: Any, outcome: str, on: date, *,
