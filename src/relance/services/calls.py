@@ -11,7 +11,8 @@ from sqlalchemy import Connection, select
 from relance.adapters import tables as t
 from relance.domain.errors import ValidationError
 from relance.i18n import format_money
-from relance.services.pauses import _event, _invoice, add_promise, open_dispute, set_status
+from relance.services.pauses import _event, add_promise, open_dispute, set_status
+from relance.services.penalties import _invoice
 
 OUTCOME_LABELS = {
     "promise": "promesse de paiement", "dispute": "litige signalé", "voicemail": "messagerie",

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from relance.adapters import tables as t
-from relance.domain.errors import NotFoundError, ValidationError
+from relance.domain.errors import ValidationError
 from relance.i18n import format_money
 from relance.imports.values import BadValue, parse_amount, parse_date
+from relance.services.penalties import _invoice
 
 
 def _event(conn: Connection, creditor_id: int, client_id: int, invoice_id: int | None,
@@ -22,15 +23,6 @@ def _event(conn: Connection, creditor_id: int, client_id: int, invoice_id: int |
     conn.execute(t.events.insert().values(
         creditor_id=creditor_id, client_id=client_id, invoice_id=invoice_id, kind=kind,
         occurred_on=on, summary=summary, data=data or {}))
-
-
-def _invoice(conn: Connection, creditor_id: int, number: str) -> Any:
-    row = conn.execute(select(t.invoices).where(
-        t.invoices.c.creditor_id == creditor_id, t.invoices.c.number == number,
-        t.invoices.c.doc_type == "invoice")).one_or_none()
-    if row is None:
-        raise NotFoundError(f"Facture « {number} » introuvable.")
-    return row
 
 
 def open_dispute(conn: Connection, creditor_id: int, number: str, reason: str,
