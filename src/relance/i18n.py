@@ -62,6 +62,11 @@ def format_short_date(value: date, locale: str = LOCALE) -> str:
     return str(_babel_date(value, format="short", locale=locale))
 
 
+def format_percent(value: Decimal) -> str:
+    """`12,15 %` (two decimals, no-break space before the sign), as rates are written."""
+    return f"{value:.2f}".replace(".", ",") + "\u00a0%"
+
+
 def format_number(value: Decimal | int, locale: str = LOCALE) -> str:
     """`1 234` or `12,5`."""
     return str(format_decimal(value, locale=locale))

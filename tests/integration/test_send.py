@@ -86,12 +86,17 @@ def test_the_file_transport_writes_real_emails_with_the_statement(relance, ledge
     assert result["sent"] == 2
     files = sorted((ledger / "emails").glob("*.eml"))
     assert len(files) == 2
-    msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
-    body = msg.get_body(("plain",)).get_content().replace("\u202f", " ").replace("\xa0", " ")
-    assert msg["Reply-To"] == "compta@acme.fr" and msg["Message-ID"]
-    assert "F1" in body or "F3" in body
-    assert any(part.get_filename() and part.get_filename().endswith(".pdf")
-               for part in msg.iter_attachments())
+    by_to = {}
+    for path in files:
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        by_to[msg["To"]] = msg
+        assert msg["Reply-To"] == "compta@acme.fr" and msg["Message-ID"]
+        assert any(part.get_filename() and part.get_filename().endswith(".pdf")
+                   for part in msg.iter_attachments())
+    pro = by_to["compta@garage-martin.fr"].get_body(("plain",)).get_content()
+    part = by_to["julie@example.org"].get_body(("plain",)).get_content()
+    assert "F1" in pro and "F2" in pro and "F3" not in pro
+    assert "F3" in part and "F1" not in part
     again = json.loads(relance("send", "--json").stdout)
     assert again["sent"] == 0 and len(list((ledger / "emails").glob("*.eml"))) == 2
 

@@ -7,10 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from relance import bootstrap, config
-from relance.adapters import tables as t
 from relance.adapters.repository import client_by_ref, resolve_creditor
 from relance.domain.errors import ValidationError
 from relance.entrypoints.cli import DATE, cli, creditor_option, db_option, emit_json, json_option
@@ -166,9 +164,6 @@ def statement_cmd(db_url: str | None, creditor_ref: str | None, client_ref: str,
         client = client_by_ref(conn, creditor.id, client_ref)
         pdf = statement_pdf(conn, client.id, at)
         lines, _ = statement_lines(conn, client.id, at)
-        client_exists = conn.execute(select(t.clients.c.id).where(
-            t.clients.c.id == client.id)).first()
-    assert client_exists is not None
     target = out or Path(f"releve-{client.ref}-{at.isoformat()}.pdf")
     target.write_bytes(pdf)
     target.with_suffix(".csv").write_text(statement_csv(lines), "utf-8")

@@ -27,7 +27,7 @@ from relance.entrypoints.cli import (
     table,
     today,
 )
-from relance.i18n import format_date, format_money, format_short_date
+from relance.i18n import format_date, format_money, format_percent, format_short_date
 from relance.law import (
     SETTINGS,
     Conventions,
@@ -96,8 +96,8 @@ def rates_list(db_url: str | None, as_json: bool) -> None:
         return
     table(["Semestre", "BCE", "Légal partic.", "Légal autres", "B2B (BCE+10)", "Public (+8)",
            "Origine"],
-          [(str(e.half), _pct(e.ecb), _pct(e.legal_private), _pct(e.legal_other),
-            _pct(e.ecb + 10), _pct(e.ecb + 8),
+          [(str(e.half), *(format_percent(v) for v in (
+              e.ecb, e.legal_private, e.legal_other, e.ecb + 10, e.ecb + 8)),
             "livré" if e.origin == "shipped" else "ajouté") for e in table_])
     click.echo("")
     click.echo("Sources :")
@@ -112,9 +112,6 @@ def rates_list(db_url: str | None, as_json: bool) -> None:
                f"{format_date(last.end)}). Au-delà, ajoutez les taux avec « relance rates add "
                f"{last.next()} --ecb … --legal-private … --legal-other … --source URL ».")
 
-
-def _pct(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",") + "\u00a0%"
 
 
 @rates.command("add")
@@ -139,8 +136,8 @@ def rates_add(db_url: str | None, half: str, ecb: str, legal_private: str, legal
     with bootstrap.database(db_url).begin() as conn:
         replaced = save_rate(conn, entry, replace=replace)
     click.echo(f"Taux du semestre {entry.half} {'remplacés' if replaced else 'enregistrés'} : "
-               f"BCE {_pct(entry.ecb)}, légal {_pct(entry.legal_private)} (particuliers) / "
-               f"{_pct(entry.legal_other)} (autres cas).")
+               f"BCE {format_percent(entry.ecb)}, légal {format_percent(entry.legal_private)} "
+               f"(particuliers) / {format_percent(entry.legal_other)} (autres cas).")
 
 
 @rates.command("update")
@@ -294,7 +291,7 @@ def _show(result: PenaltyResult | NotComputable, header: dict[str, Any], as_json
     if result.periods:
         table(["Du", "Au", "Jours", "Base", "Taux", "Intérêts"],
               [(format_short_date(p.start), format_short_date(p.end), p.days,
-                format_money(p.base), _pct(p.rate), format_money(p.interest))
+                format_money(p.base), format_percent(p.rate), format_money(p.interest))
                for p in result.periods])
     label = "Intérêts au taux légal" if result.kind == "b2c" else (
         "Intérêts moratoires" if result.kind == "public" else "Pénalités de retard")
@@ -447,7 +444,7 @@ def waivers() -> None:
 def waivers_add(db_url: str | None, creditor_ref: str | None, client_ref: str | None,
                 invoice_number: str | None, on: date | None, reason: str) -> None:
     """Renonce aux pénalités et à l'indemnité (geste commercial)."""
-    from relance.services.penalties import _invoice, waive
+    from relance.services.penalties import invoice_by_number, waive
 
     if (client_ref is None) == (invoice_number is None):
         raise ValidationError("Indiquez soit --client, soit --invoice.")
@@ -460,7 +457,7 @@ def waivers_add(db_url: str | None, creditor_ref: str | None, client_ref: str | 
             target = f"le client {client.ref}"
         else:
             assert invoice_number is not None
-            inv = _invoice(conn, creditor.id, invoice_number)
+            inv = invoice_by_number(conn, creditor.id, invoice_number)
             waiver_id = waive(conn, creditor.id, on=on, reason=reason, invoice_id=inv.id)
             target = f"la facture {inv.number}"
     click.echo(f"Abandon n° {waiver_id} : pénalités et indemnité non réclamées pour {target} "

@@ -12,7 +12,6 @@ from relance.adapters import tables as t
 from relance.domain.errors import ValidationError
 from relance.i18n import format_money
 from relance.services.pauses import _event, add_promise, open_dispute, set_status
-from relance.services.penalties import _invoice
 
 OUTCOME_LABELS = {
     "promise": "promesse de paiement", "dispute": "litige signalé", "voicemail": "messagerie",
@@ -118,7 +117,6 @@ def record_call(conn: Connection, creditor_id: int, client: Any, outcome: str, o
         effect = f"relances suspendues jusqu'au {promise_date:%d/%m/%Y} (plus 3 jours de grâce)"
     elif outcome == "dispute":
         for number in invoice_numbers:
-            _invoice(conn, creditor_id, number)
             open_dispute(conn, creditor_id, number, note or "contestation au téléphone", on)
         effect = "facture(s) en litige : relances suspendues"
     elif outcome == "paid":

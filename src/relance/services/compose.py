@@ -103,7 +103,8 @@ class Composer:
                            sms_text=render(self.env, name, "sms.txt", ctx, lang).strip(),
                            path=self.output / "sms" / f"{row.id:07d}.txt")
         letter = build_letter(ctx, render(self.env, name, "letter.txt", ctx, lang), subject,
-                              registered=row.channel == "registered_letter")
+                              registered=row.channel == "registered_letter",
+                              formal_notice=name.startswith("mise_en_demeure"))
         from relance.documents.pdf import render_letter
 
         folder = self.output / "courriers" / row.run_date.isoformat()
@@ -170,7 +171,7 @@ def creditor_context(conn: Connection, creditor_id: int) -> tuple[dict[str, Any]
 def message_context(conn: Connection, row: Any) -> dict[str, Any]:
     """Everything a template may use for one outbox row, computed as of its run date."""
     from relance.law import NotComputable
-    from relance.services.penalties import penalties_of_invoice
+    from relance.services.penalties import breakdowns
 
     creditor, collector = creditor_context(conn, row.creditor_id)
     cl = conn.execute(select(t.clients).where(t.clients.c.id == row.client_id)).one()
@@ -190,22 +191,23 @@ def message_context(conn: Connection, row: Any) -> dict[str, Any]:
     rows = {r.number: r for r in conn.execute(invoices_with_open_amount(row.creditor_id, at)
                                               .where(t.invoices.c.number.in_(
                                                   numbers + recap_numbers)))}
-    invoices = [_invoice(rows[n]) for n in numbers if n in rows]
-    recap = [_invoice(rows[n]) for n in recap_numbers if n in rows]
+    invoices = [_invoice_dict(rows[n]) for n in numbers if n in rows]
+    recap = [_invoice_dict(rows[n]) for n in recap_numbers if n in rows]
     creditor_row = conn.execute(select(t.creditors).where(
         t.creditors.c.id == row.creditor_id)).one()
+    late = [rows[n] for n in numbers if n in rows and rows[n].due_date < at]
     penalties = []
-    for number in numbers:
-        if number not in rows or rows[number].due_date >= at:
-            continue
-        _, result, waived = penalties_of_invoice(conn, creditor_row, number, at)
+    found = breakdowns(conn, creditor_row, late, at)
+    for late_row in late:
+        number = late_row.number
+        result, waived = found[late_row.id]
         if isinstance(result, NotComputable) or waived:
             continue
         penalties.append({
             "invoice": number, "interest": result.interest, "indemnity": result.indemnity,
             "total": result.total,
             "detail_lines": [f"du {p.start:%d/%m/%Y} au {p.end:%d/%m/%Y} : {p.days} jours "
-                             f"sur {money_text(p.base)} à {str(p.rate).replace('.', ',')} % "
+                             f"sur {money_text(p.base)} à {str(p.rate).replace('.', ',')}\u00a0% "
                              f"= {money_text(p.interest)}" for p in result.periods]})
     total_open = sum((i["open_amount"] for i in invoices), ZERO)
     claims = bool(row.data.get("claims_penalties"))
@@ -238,12 +240,13 @@ def _plan(data: Any) -> dict[str, Any] | None:
                               "amount": Decimal(i["amount"])} for i in data["installments"]]}
 
 
-def _invoice(r: Any) -> dict[str, Any]:
+def _invoice_dict(r: Any) -> dict[str, Any]:
     return {"number": r.number, "issue_date": r.issue_date, "due_date": r.due_date,
             "amount": r.amount, "open_amount": r.open_amount}
 
 
-def build_letter(ctx: dict[str, Any], body: str, subject: str, *, registered: bool) -> Any:
+def build_letter(ctx: dict[str, Any], body: str, subject: str, *, registered: bool,
+                 formal_notice: bool = False) -> Any:
     """The PDF letter of a context and its rendered body."""
     from relance.documents.epc import epc_payload
     from relance.documents.pdf import InvoiceLine, Letter, Party, PenaltyLine
@@ -263,8 +266,7 @@ def build_letter(ctx: dict[str, Any], body: str, subject: str, *, registered: bo
         f"IBAN : {creditor['iban']}" if creditor["iban"] else "",
         f"BIC : {creditor['bic']}" if creditor["bic"] else "",
         f"Référence à indiquer : {ctx['payment_reference']}") if x)
-    title = "MISE EN DEMEURE" if "mise_en_demeure" in subject.lower().replace(" ", "_") or (
-        "mise en demeure" in subject.lower()) else None
+    title = "MISE EN DEMEURE" if formal_notice else None
     return Letter(
         sender=Party(sender["legal_name"], tuple(sender["address_lines"]), tuple(legal)),
         recipient=Party(ctx["client"]["name"], tuple(

@@ -19,6 +19,7 @@ from bisect import bisect_right
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from relance.i18n import format_percent
 from relance.law.halfyear import HalfYear
 from relance.law.rates import RateTable
 
@@ -88,19 +89,16 @@ def compare(table: RateTable, series: Series) -> list[str]:
             pass
         elif entry is None:
             lines.append(
-                f"{half} : taux BCE au {half.start:%d/%m/%Y} = {_pct(fetched)}, absent de la "
-                f"table. Ajoutez le semestre avec les taux légaux du JORF : relance rates add "
-                f"{half} --ecb {fetched} --legal-private … --legal-other … --source {SOURCE}")
+                f"{half} : taux BCE au {half.start:%d/%m/%Y} = {format_percent(fetched)}, "
+                "absent de la table. Ajoutez le semestre avec les taux légaux du JORF : "
+                f"relance rates add {half} --ecb {fetched} --legal-private … --legal-other … "
+                f"--source {SOURCE}")
         elif entry.ecb != fetched:
-            lines.append(f"{half} : la table indique {_pct(entry.ecb)}, la BCE publie "
-                         f"{_pct(fetched)} : vérifiez et corrigez avec « relance rates add "
-                         f"{half} … --replace ».")
+            lines.append(f"{half} : la table indique {format_percent(entry.ecb)}, la BCE publie "
+                         f"{format_percent(fetched)} : vérifiez et corrigez avec « relance rates "
+                         f"add {half} … --replace ».")
         half = half.next()
     if not lines:
         lines.append("La table des taux BCE est à jour et conforme à la série de la BCE.")
     lines.append("Aucune modification n'a été faite.")
     return lines
-
-
-def _pct(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",") + "\u00a0%"

@@ -15,7 +15,7 @@ from relance.adapters import tables as t
 from relance.domain.errors import ValidationError
 from relance.i18n import format_money
 from relance.imports.values import BadValue, parse_amount, parse_date
-from relance.services.penalties import _invoice
+from relance.services.penalties import invoice_by_number
 
 
 def _event(conn: Connection, creditor_id: int, client_id: int, invoice_id: int | None,
@@ -28,7 +28,7 @@ def _event(conn: Connection, creditor_id: int, client_id: int, invoice_id: int |
 def open_dispute(conn: Connection, creditor_id: int, number: str, reason: str,
                  on: date) -> None:
     """Contest an invoice: it pauses until the dispute is resolved."""
-    invoice = _invoice(conn, creditor_id, number)
+    invoice = invoice_by_number(conn, creditor_id, number)
     if not reason.strip():
         raise ValidationError("Le motif du litige est obligatoire.")
     if conn.execute(select(t.disputes.c.id).where(
@@ -42,7 +42,7 @@ def open_dispute(conn: Connection, creditor_id: int, number: str, reason: str,
 def resolve_dispute(conn: Connection, creditor_id: int, number: str, resolution: str,
                     on: date) -> None:
     """Close the open dispute of an invoice; dunning resumes on what is left."""
-    invoice = _invoice(conn, creditor_id, number)
+    invoice = invoice_by_number(conn, creditor_id, number)
     dispute = conn.execute(select(t.disputes).where(
         t.disputes.c.invoice_id == invoice.id, t.disputes.c.resolved_on.is_(None))).first()
     if dispute is None:

@@ -218,7 +218,7 @@ def record_notice(conn: Connection, creditor_id: int, invoice_number: str, *, se
                   first_presented: date | None = None, received: date | None = None,
                   summary: str = "", lrar: str = "") -> int:
     """Record a formal notice sent outside Relance (its dates drive B2C legal interest)."""
-    invoice = _invoice(conn, creditor_id, invoice_number)
+    invoice = invoice_by_number(conn, creditor_id, invoice_number)
     try:
         NoticeDates(sent=sent, first_presented=first_presented, received=received)
     except LawError as err:
@@ -376,31 +376,44 @@ def penalties_for_rows(conn: Connection, creditor: Any, rows: Sequence[Any], at:
     return out
 
 
+def breakdowns(conn: Connection, creditor: Any, rows: Sequence[Any], at: date,
+               ctx: Context | None = None
+               ) -> dict[int, tuple[PenaltyResult | NotComputable, bool]]:
+    """Full breakdowns (periods, notes, sources) for invoice rows at a date, loaded set-wise
+    like penalties_for_rows: {invoice id: (result, waived)}."""
+    ctx = ctx or Context.load(conn, creditor)
+    ids = [r.id for r in rows]
+    settled = settlements_of(conn, ids, at)
+    notices = notices_of(conn, ids, at)
+    waivers = waivers_in_force(conn, creditor.id, at)
+    out: dict[int, tuple[PenaltyResult | NotComputable, bool]] = {}
+    for row in rows:
+        inp = _input(row, at, ctx, settled.get(row.id, ()), notices.get(row.id))
+        result = penalty_or_reason(
+            amount=inp.amount, due=inp.due, until=inp.until, kind=inp.kind, rates=ctx.rates,
+            settlements=inp.settlements, contractual_rate=inp.contractual_rate,
+            notice_date=inp.notice_date,  # type: ignore[arg-type]
+            creditor_private=inp.creditor_private, conventions=ctx.conventions)
+        waived = waivers.covers(row.client_id, row.id)
+        if waived and isinstance(result, PenaltyResult):
+            result = result.waive()
+        out[row.id] = (result, waived)
+    return out
+
+
 def penalties_of_invoice(conn: Connection, creditor: Any, number: str,
                          at: date) -> tuple[Any, PenaltyResult | NotComputable, bool]:
     """Full breakdown for one invoice at a date: (row, result, waived)."""
-    from relance.services.ledger import invoice_rows
+    from relance.adapters.repository import invoices_with_open_amount
 
-    invoice = _invoice(conn, creditor.id, number)
-    rows = [r for r in invoice_rows(conn, creditor.id, at=max(at, invoice.issue_date),
-                                    include_settled=True, client_id=invoice.client_id)
-            if r.id == invoice.id]
-    row = rows[0]
-    ctx = Context.load(conn, creditor)
-    inp = _input(row, at, ctx, settlements_of(conn, [row.id], at).get(row.id, ()),
-                 notices_of(conn, [row.id], at).get(row.id))
-    if at < row.issue_date:
+    invoice = invoice_by_number(conn, creditor.id, number)
+    if at < invoice.issue_date:
         raise ValidationError(
             f"Date incohérente : le {at:%d/%m/%Y} précède l'émission de la facture {number} "
-            f"({row.issue_date:%d/%m/%Y}).")
-    result = penalty_or_reason(
-        amount=inp.amount, due=inp.due, until=inp.until, kind=inp.kind, rates=ctx.rates,
-        settlements=inp.settlements, contractual_rate=inp.contractual_rate,
-        notice_date=inp.notice_date,  # type: ignore[arg-type]
-        creditor_private=inp.creditor_private, conventions=ctx.conventions)
-    waived = waivers_in_force(conn, creditor.id, at).covers(row.client_id, row.id)
-    if waived and isinstance(result, PenaltyResult):
-        result = result.waive()
+            f"({invoice.issue_date:%d/%m/%Y}).")
+    row = conn.execute(invoices_with_open_amount(creditor.id, at)
+                       .where(t.invoices.c.id == invoice.id)).one()
+    result, waived = breakdowns(conn, creditor, [row], at)[row.id]
     return row, result, waived
 
 
@@ -410,7 +423,8 @@ def missing_halves(results: Iterable[PenaltyTotals | NotComputable]) -> list[Hal
                    if isinstance(r, NotComputable) and r.missing_half is not None})
 
 
-def _invoice(conn: Connection, creditor_id: int, number: str) -> Any:
+def invoice_by_number(conn: Connection, creditor_id: int, number: str) -> Any:
+    """An invoice (not a credit note) of a creditor by its number, or NotFoundError."""
     row = conn.execute(select(t.invoices).where(
         t.invoices.c.creditor_id == creditor_id, t.invoices.c.number == number,
         t.invoices.c.doc_type == "invoice")).one_or_none()

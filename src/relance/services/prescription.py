@@ -94,9 +94,9 @@ def prescription_rows(conn: Connection, creditor_id: int, at: date, *,
 def record_interruption(conn: Connection, creditor_id: int, number: str, kind: str, on: date,
                         ends: date | None, note: str) -> PrescriptionStatus:
     """Record an interrupting act in the history and return the recomputed status."""
-    from relance.services.penalties import _invoice
+    from relance.services.penalties import invoice_by_number
 
-    invoice = _invoice(conn, creditor_id, number)
+    invoice = invoice_by_number(conn, creditor_id, number)
     try:
         act = Interruption(on, kind, ends)
     except LawError as err:

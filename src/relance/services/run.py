@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from relance.adapters import tables as t
 from relance.adapters.calendar_fr import french_holidays
+from relance.adapters.crash import CrashHook
 from relance.adapters.repository import (
     invoices_with_open_amount,
     open_amount_column,
@@ -43,7 +44,7 @@ from relance.adapters.repository import (
 from relance.domain.errors import RelanceError
 from relance.domain.money import ZERO
 from relance.dunning.engine import Action, ClientState, Guard, InvoiceState, Skip, plan
-from relance.dunning.scenario import Scenario, choose_scenario, parse_scenario, shipped_scenarios
+from relance.dunning.scenario import Scenario, choose_scenario
 from relance.i18n import format_money
 from relance.law.halfyear import HalfYear
 from relance.law.rates import RateTable
@@ -144,22 +145,6 @@ def check_date(conn: Connection, run_date: date, replay: bool) -> None:
 # --- crash points for tests --------------------------------------------------------------------
 
 
-class _CrashHook:
-    """`RELANCE_TEST_CRASH_AT=N` kills the process at the N-th crash point (tests only)."""
-
-    def __init__(self) -> None:
-        raw = os.environ.get("RELANCE_TEST_CRASH_AT", "")
-        self.at = int(raw) if raw.isdigit() else 0
-        self.count = 0
-
-    def point(self) -> None:
-        if not self.at:
-            return
-        self.count += 1
-        if self.count == self.at:
-            os._exit(86)
-
-
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -167,7 +152,7 @@ def run(engine: Engine, run_date: date, *, dry_run: bool = False, replay: bool =
         creditor_ref: str | None = None) -> RunReport:
     """The daily run for `run_date` over every creditor (or one)."""
     report = RunReport(run_date, dry_run)
-    crash = _CrashHook()
+    crash = CrashHook("RELANCE_TEST_CRASH_AT", 86)
     with run_lock(engine):
         with engine.begin() as conn:
             check_date(conn, run_date, replay)
@@ -203,12 +188,9 @@ class _Context:
 
 def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
     from relance.services.penalties import rate_table
+    from relance.services.scenarios import available
 
-    loaded = [parse_scenario(r.source, r.name) for r in conn.execute(
-        select(t.scenarios.c.name, t.scenarios.c.source)
-        .where(t.scenarios.c.creditor_id == creditor.id))]
-    names = {s.name for s in loaded}
-    scenarios = tuple(loaded) + tuple(s for s in shipped_scenarios() if s.name not in names)
+    scenarios = tuple(s for s, _ in available(conn, creditor.id))
     from relance.services.penalties import run_settings
 
     settings = run_settings(conn, creditor.id)
@@ -237,7 +219,7 @@ def open_invoices_query(creditor_id: int, run_date: date) -> Any:
 
 
 def _run_creditor(engine: Engine, creditor: Any, run_date: date, dry_run: bool,
-                  report: RunReport, crash: _CrashHook) -> None:
+                  report: RunReport, crash: CrashHook) -> None:
     with engine.connect() as conn:
         ctx = _context(conn, creditor, run_date)
         done = set(conn.execute(select(t.run_clients.c.client_id).where(
@@ -284,7 +266,7 @@ def _with_commitments(conn: Connection, creditor_id: int, run_date: date) -> set
 
 
 def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: set[int],
-             run_date: date, dry_run: bool, report: RunReport, crash: _CrashHook) -> None:
+             run_date: date, dry_run: bool, report: RunReport, crash: CrashHook) -> None:
     """One batch of clients: one transaction (nothing written on a dry run)."""
     todo = {cid: rows for cid, rows in chunk.items() if cid not in done}
     report.already_done += len(chunk) - len(todo)
@@ -312,7 +294,7 @@ def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: s
         if dry_run:
             conn.rollback()
             return
-        writes.flush(conn, ctx, todo, run_date)
+        writes.flush(conn, ctx, run_date)
         crash.point()  # before commit: the batch must vanish
         conn.commit()
     crash.point()  # after commit: the batch must stay, and not be written again
@@ -582,8 +564,7 @@ class _Writes:
                                       "step_index": action.step_index,
                                       "step_key": action.step_key, "done_on": run_date}
 
-    def flush(self, conn: Connection, ctx: _Context, todo: dict[int, list[Any]],
-              run_date: date) -> None:
+    def flush(self, conn: Connection, ctx: _Context, run_date: date) -> None:
         if self.penalty_rows:
             self._claimed_penalties(conn, ctx, run_date)
         for promise_id, status, on in self.promise_updates:

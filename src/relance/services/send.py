@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from relance.adapters import tables as t
+from relance.adapters.crash import CrashHook
 
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                 timedelta(hours=12))
@@ -57,21 +58,6 @@ def _alive(claimed_by: str | None) -> bool:
     except (OSError, ValueError):
         return False
     return True
-
-
-class _CrashHook:
-    """`RELANCE_TEST_SEND_CRASH_AT=N` kills the process at the N-th point (tests only)."""
-
-    def __init__(self) -> None:
-        raw = os.environ.get("RELANCE_TEST_SEND_CRASH_AT", "")
-        self.at = int(raw) if raw.isdigit() else 0
-        self.count = 0
-
-    def point(self) -> None:
-        if self.at:
-            self.count += 1
-            if self.count == self.at:
-                os._exit(87)
 
 
 def now() -> datetime:
@@ -133,7 +119,7 @@ def send(engine: Engine, *, transport: Any, sms_transport: Any, output: Path,
     from relance.services.compose import Composer
 
     report = SendReport()
-    crash = _CrashHook()
+    crash = CrashHook("RELANCE_TEST_SEND_CRASH_AT", 87)
     recover(engine, transport, report)
     composer = Composer(engine, output=output, templates_dir=templates_dir)
     problems = composer.check()
@@ -162,7 +148,7 @@ def send(engine: Engine, *, transport: Any, sms_transport: Any, output: Path,
 
 def _send_one(engine: Engine, composer: Any, outbox_id: int, transport: Any,
               sms_transport: Any, report: SendReport, letters_by_day: dict[date, list[Path]],
-              crash: _CrashHook) -> None:
+              crash: CrashHook) -> None:
     from relance.documents.email import PermanentFailure, TemporaryFailure
     from relance.documents.render import TemplateProblem
 
