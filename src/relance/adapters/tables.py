@@ -161,6 +161,9 @@ invoices = Table(
     Column("currency", String(3), nullable=False, server_default="EUR"),
     Column("terms", String(80), nullable=False, server_default=""),
     Column("po_ref", String(80), nullable=False, server_default=""),
+    # The company the invoice is addressed to when it is not the client's own SIREN (a warning
+    # sign: "asked to invoice another company").
+    Column("billed_siren", String(9), nullable=False, server_default=""),
     Column("applies_to_id", ForeignKey("invoices.id", ondelete="SET NULL")),
     Column("penalty_rate", Rate()),
     UniqueConstraint("creditor_id", "number", name="uq_invoices_creditor_number"),
@@ -402,4 +405,113 @@ run_clients = Table(
     metadata,
     Column("run_date", Date, primary_key=True),
     Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+# --- reliability (issue 6) ---------------------------------------------------------------------
+
+# Credit limit and credit insurance (assurance-crédit) per client.
+client_risk = Table(
+    "client_risk",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("credit_limit", Money()),
+    Column("insured_limit", Money()),
+    Column("insurer", String(120), nullable=False, server_default=""),
+    # The policy's deadline to declare a threat of loss, in days after the first unpaid due date.
+    Column("declare_within_days", Integer),
+)
+
+# Warning signs of a bad payer, each with its date and source; withdrawn, never deleted.
+warning_signs = Table(
+    "warning_signs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("kind", String(40), nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("source_ref", String(200), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("recorded_by", String(120), nullable=False, server_default=""),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("withdrawn_on", Date),
+    Column("withdrawn_reason", Text, nullable=False, server_default=""),
+    UniqueConstraint("client_id", "kind", "source_ref", name="uq_warning_signs_client_kind_ref"),
+)
+
+# Answers of the company registries (recherche-entreprises, BODACC), cached by SIREN.
+registry_cache = Table(
+    "registry_cache",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("key", String(20), nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("payload", JSON, nullable=False),
+    UniqueConstraint("source", "key", name="uq_registry_cache_source_key"),
+)
+
+# The latest score of each client, as of the date it was computed (the run reads the grade).
+client_scores = Table(
+    "client_scores",
+    metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("computed_on", Date, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("grade", String(1), nullable=False),
+    Column("factors", JSON, nullable=False),
+    Column("policy", JSON, nullable=False),
+)
+
+# Collective proceedings (sauvegarde, redressement, liquidation) and consumer over-indebtedness.
+proceedings = Table(
+    "proceedings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("kind", String(20), nullable=False),
+    Column("judgment_date", Date, nullable=False),
+    Column("published_on", Date),
+    Column("court", String(200), nullable=False, server_default=""),
+    Column("administrator", Text, nullable=False, server_default=""),  # mandataire judiciaire
+    Column("source", String(20), nullable=False, server_default="manual"),
+    Column("source_ref", String(200), nullable=False, server_default=""),
+    Column("claim_declared_on", Date),
+    Column("closed_on", Date),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("client_id", "kind", "judgment_date", name="uq_proceedings_client_kind_date"),
+)
+
+# Bad-payer marks (CNIL): proven unpaid sums only, set by a named person, lifted on payment.
+bad_payer_marks = Table(
+    "bad_payer_marks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("marked_on", Date, nullable=False),
+    Column("marked_by", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("proven_amount", Money(), nullable=False),
+    Column("invoices", JSON, nullable=False),
+    Column("removed_on", Date),
+    Column("removed_reason", Text, nullable=False, server_default=""),
+)
+
+# Predicted lateness of each open invoice (the latest prediction).
+invoice_predictions = Table(
+    "invoice_predictions",
+    metadata,
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True),
+    Column("predicted_on", Date, nullable=False),
+    Column("p_late", Rate(), nullable=False),
+    Column("expected_on", Date, nullable=False),
+    Column("model", String(40), nullable=False),
 )
