@@ -50,9 +50,9 @@ TONES = ("courteous", "firm", "formal")
 LATE_CAUSES = ("forgetting", "dispute", "financial_difficulty", "internal_process", "bad_faith",
                "unknown")
 CLIENT_KINDS = ("b2b", "b2c", "public")
-UNRATED = "non noté"  # risk grade of every client until the reliability feature lands
-# Provisional grades, to be confirmed by the reliability feature; UNRATED is always valid.
-RISK_GRADES = ("A", "B", "C", "D", UNRATED)
+UNRATED = "non noté"  # the grade of a client never scored yet
+# The grades of the reliability score (relance.risk.score.GRADES); UNRATED is always valid.
+RISK_GRADES = ("A", "B", "C", "D", "E", UNRATED)
 
 # French names of the codes, for what users read (messages, lists in the UI and the CLI).
 CHANNEL_LABELS = {

@@ -410,7 +410,17 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
         penalties = penalties_for_rows(conn, creditor, invoices, at)
         status = conn.execute(select(t.client_status).where(
             t.client_status.c.client_id == client.id)).one_or_none()
+        from relance.services.risk import active_mark, assess_one
+
+        assessment = assess_one(conn, creditor.id, client.id, at)
+        mark = active_mark(conn, client.id)
+    from relance.entrypoints.cli_risk import assessment_json, print_score
+
     data = {k: v for k, v in client._mapping.items() if k not in ("creditor_id", "created_at")}
+    data["reliability"] = assessment_json(assessment)
+    data["bad_payer"] = ({"marked_on": mark.marked_on, "marked_by": mark.marked_by,
+                          "reason": mark.reason, "proven_amount": mark.proven_amount}
+                         if mark else None)
     data["collection_status"] = (
         {k: v for k, v in status._mapping.items() if k != "client_id"} if status else {})
     data["contacts"] = [{k: v for k, v in c.items() if k != "client_id"} for c in contacts]
@@ -442,6 +452,10 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
     if flags.get("hold_until"):
         click.echo(f"  Suspendu jusqu'au {format_short_date(flags['hold_until'])}"
                    + (f" : {flags['hold_reason']}" if flags.get("hold_reason") else ""))
+    if mark:
+        click.echo(f"  Signalé mauvais payeur le {format_short_date(mark.marked_on)} par "
+                   f"{mark.marked_by} : {mark.reason} (usage interne)")
+    print_score(assessment, indent="  ")
     _print_invoices(invoices, at, penalties)
 
 
@@ -726,4 +740,5 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
 from relance.entrypoints import cli_docs as _cli_docs  # noqa: E402,F401
 from relance.entrypoints import cli_files as _cli_files  # noqa: E402,F401
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
+from relance.entrypoints import cli_risk as _cli_risk  # noqa: E402,F401
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401

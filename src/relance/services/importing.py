@@ -293,7 +293,7 @@ class _PendingCreditNote:
 
 
 _INVOICE_COLUMNS = ("creditor_id", "client_id", "number", "doc_type", "issue_date", "due_date",
-                    "amount", "amount_excl_tax", "currency", "terms", "po_ref")
+                    "amount", "amount_excl_tax", "currency", "terms", "po_ref", "billed_siren")
 
 
 @dataclass
@@ -358,8 +358,9 @@ def _import_invoices(
         "number", "client_ref", "issue_date", "due_date", "amount"))
     p_excl, p_terms, p_po, p_type, p_cur, p_name = (idx.get(name) for name in (
         "amount_excl_tax", "terms", "po_ref", "type", "currency", "client_name"))
+    p_bill = idx.get("billed_siren")
     known = [p for p in (p_num, p_cli, p_iss, p_due, p_amt, p_excl, p_terms, p_po, p_type, p_cur,
-                         p_name) if p is not None]
+                         p_name, p_bill) if p is not None]
     width = max(known) + 1 if known else 0
     fast = r.text_cells and None not in (p_num, p_cli, p_iss, p_due, p_amt)
     a_num, a_cli, a_iss, a_due, a_amt = (p or 0 for p in (p_num, p_cli, p_iss, p_due, p_amt))
@@ -385,7 +386,8 @@ def _import_invoices(
                     and len(issue_s) == 10 and issue_s[4] == "-" and issue_s[7] == "-"
                     and len(due_s) == 10 and due_s[4] == "-" and due_s[7] == "-"
                     and plain(amount_s) and (p_type is None or not sc[p_type].strip())
-                    and (p_cur is None or sc[p_cur].strip().upper() in ("", "EUR"))):
+                    and (p_cur is None or sc[p_cur].strip().upper() in ("", "EUR"))
+                    and (p_bill is None or not sc[p_bill].strip())):
                 issue_d: date | None
                 due_d: date | None
                 try:
@@ -409,7 +411,7 @@ def _import_invoices(
                                        "invoice", issue_s if sqlite else issue_d,
                                        due_s if sqlite else due_d, amount_c, excl_c, "EUR",
                                        "" if p_terms is None else sc[p_terms].strip(),
-                                       "" if p_po is None else sc[p_po].strip()))
+                                       "" if p_po is None else sc[p_po].strip(), ""))
                     if cid is None:
                         batch.client_refs.append(client_ref)
                     if len(batch.rows) >= BATCH:
@@ -453,6 +455,7 @@ def _import_invoices(
             r.problem("due_date", r.raw("due_date"),
                       f"une échéance postérieure ou égale à la date d'émission ({issue:%d/%m/%Y})")
         applies_to = r.text("applies_to")
+        billed = r.parse("billed_siren", lambda v: check_siren(cell_text(v)), False) or ""
         if r.failed:
             continue
         client_name = r.text("client_name")
@@ -469,7 +472,7 @@ def _import_invoices(
         cid = client_ids.get(client_ref)
         batch.rows.append((creditor_id, client_ref if cid is None else cid, number, doc_type,
                            stored_date(issue), stored_date(due), cents(amount), cents(excl),
-                           currency, terms, r.text("po_ref")))
+                           currency, terms, r.text("po_ref"), billed))
         if cid is None:
             batch.client_refs.append(client_ref)
         if len(batch.rows) >= BATCH:
@@ -606,6 +609,11 @@ def _import_payments(
     if r.problems:
         return report
     _write_payments(conn, creditor.id, parsed, client_ids, report)
+    if parsed:
+        from relance.services.risk import lift_paid_marks
+
+        # A bad-payer mark goes as soon as its unpaid sums are paid (CNIL: within 48 hours).
+        lift_paid_marks(conn, creditor.id, max(p.date for p in parsed))
     return report
 
 

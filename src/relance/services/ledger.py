@@ -150,7 +150,11 @@ def record_payment(
         creditor_id=creditor_id, client_id=client.id, date=paid_on, amount=amount,
         method=method, reference=reference,
     ).returning(t.payments.c.id)).scalar_one())
-    return _match(conn, payment_id, client.id, paid_on, amount, invoice_numbers)
+    result = _match(conn, payment_id, client.id, paid_on, amount, invoice_numbers)
+    from relance.services.risk import lift_paid_marks
+
+    lift_paid_marks(conn, creditor_id, paid_on)  # CNIL: the mark goes on payment
+    return result
 
 
 def reallocate(

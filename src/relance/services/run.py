@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
 )
@@ -44,7 +45,7 @@ from relance.adapters.repository import (
 from relance.domain.errors import RelanceError
 from relance.domain.money import ZERO
 from relance.dunning.engine import Action, ClientState, Guard, InvoiceState, Skip, plan
-from relance.dunning.scenario import Scenario, choose_scenario
+from relance.dunning.scenario import UNRATED, Scenario, choose_scenario
 from relance.i18n import format_money
 from relance.law.halfyear import HalfYear
 from relance.law.rates import RateTable
@@ -184,6 +185,7 @@ class _Context:
     creditor: Any
     memo: dict[tuple[date, date], str] = field(default_factory=dict)
     notice_from_delivery: bool = True
+    grades: dict[int, str] = field(default_factory=dict)  # reliability grade per client
 
 
 def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
@@ -220,8 +222,18 @@ def open_invoices_query(creditor_id: int, run_date: date) -> Any:
 
 def _run_creditor(engine: Engine, creditor: Any, run_date: date, dry_run: bool,
                   report: RunReport, crash: CrashHook) -> None:
+    from relance.services.risk import lift_paid_marks, refresh_scores
+
+    # Scores first (their own transaction): the grade chooses the scenario. A crash later
+    # leaves them stored; a rerun recomputes the same ones and writes no event twice.
+    with engine.begin() as conn:
+        assessed = refresh_scores(conn, creditor.id, run_date, store=not dry_run)
+        if not dry_run:
+            lift_paid_marks(conn, creditor.id, run_date)
     with engine.connect() as conn:
         ctx = _context(conn, creditor, run_date)
+        ctx.grades.update((cid, a.score.grade) for cid, a in assessed.items())
+        del assessed
         done = set(conn.execute(select(t.run_clients.c.client_id).where(
             t.run_clients.c.run_date == run_date)).scalars())
         query = open_invoices_query(creditor.id, run_date)
@@ -277,15 +289,19 @@ def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: s
         writes = _Writes()
         for client_id, rows in todo.items():
             _settle_commitments(aux, client_id, run_date, writes, ctx)
-            scenario = choose_scenario(ctx.scenarios, aux.kind[client_id], "non noté",
+            grade = ctx.grades.get(client_id, UNRATED)
+            scenario = choose_scenario(ctx.scenarios, aux.kind[client_id], grade,
                                        aux.status.get(client_id, {}).get("scenario"))
-            state = _client_state(aux, client_id, rows, scenario, run_date, ctx, report)
-            result = plan(state, scenario, run_date, ctx.guard)
-            report.clients += 1 if rows else 0
             by_id = {r.id: r for r in rows}
             client_ref = aux.ref[client_id]
+            stopped: list[Skip] = []
+            if client_id in aux.proceedings:
+                rows, stopped = _proceedings_stop(aux, client_id, rows)
+            state = _client_state(aux, client_id, rows, scenario, run_date, ctx, report)
+            result = plan(state, scenario, run_date, ctx.guard)
+            report.clients += 1 if rows or stopped else 0
             report.skips.extend((skip, by_id[skip.invoice_id].number, client_ref)
-                                for skip in result.skips)
+                                for skip in [*stopped, *result.skips])
             for action in result.actions:
                 report.actions.append(_action_json(action, by_id, aux, client_id))
                 if not dry_run:
@@ -298,6 +314,27 @@ def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: s
         crash.point()  # before commit: the batch must vanish
         conn.commit()
     crash.point()  # after commit: the batch must stay, and not be written again
+
+
+def _proceedings_stop(aux: _Aux, client_id: int, rows: list[Any]
+                      ) -> tuple[list[Any], list[Skip]]:
+    """Invoices a collective proceeding (or an admissible over-indebtedness file) forbids to
+    chase, each with its reason; the others (supplies after the judgment) go on."""
+    from relance.law.proceedings import dunning_allowed
+
+    kept, stopped = [], []
+    for row in rows:
+        issued = aux.issue_dates[row.id]
+        for kind, judgment in aux.proceedings[client_id]:
+            allowed, reason = dunning_allowed(kind, issued, judgment)
+            if not allowed:
+                code = "over_indebtedness" if kind == "surendettement" else \
+                    "collective_proceedings"
+                stopped.append(Skip(row.id, code, reason))
+                break
+        else:
+            kept.append(row)
+    return kept, stopped
 
 
 @dataclass
@@ -316,6 +353,8 @@ class _Aux:
     paid_since: dict[int, list[tuple[date, Decimal]]]
     recent: dict[int, list[date]]
     notice_start: dict[int, date] = field(default_factory=dict)
+    proceedings: dict[int, list[tuple[str, date]]] = field(default_factory=dict)
+    issue_dates: dict[int, date] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection, ids: list[int], run_date: date,
@@ -374,8 +413,18 @@ class _Aux:
                 else (data.get("first_presented") or data.get("received"))
             if picked and nr.invoice_id is not None:
                 notice_start[nr.invoice_id] = date.fromisoformat(picked)
+        proceedings: dict[int, list[tuple[str, date]]] = defaultdict(list)
+        procs = t.proceedings
+        for pc in conn.execute(select(procs.c.client_id, procs.c.kind, procs.c.judgment_date).where(
+                _in(conn, procs.c.client_id, ids), procs.c.judgment_date <= run_date,
+                or_(procs.c.closed_on.is_(None), procs.c.closed_on > run_date))):
+            proceedings[pc.client_id].append((pc.kind, pc.judgment_date))
+        issue_dates: dict[int, date] = {}
+        if proceedings:
+            issue_dates = dict(conn.execute(select(inv.c.id, inv.c.issue_date).where(
+                _in(conn, inv.c.client_id, list(proceedings)))).all())
         return cls(kind, ref, name, collector, reach, status, disputed, promises, plans, paid,
-                   recent, notice_start)
+                   recent, notice_start, dict(proceedings), issue_dates)
 
 
 def _in(conn: Connection, column: Any, ids: Sequence[int]) -> Any:

@@ -1,0 +1,397 @@
+"""Reliability commands: `score`, `check`, `signs`, `limits`, `bad-payers`, `proceedings`,
+`registry`, `log-email`. Registered on `relance` by entrypoints/cli.py."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from relance import bootstrap
+from relance.adapters.repository import client_by_ref, resolve_creditor
+from relance.domain.errors import ValidationError
+from relance.entrypoints.cli import (
+    AMOUNT,
+    DATE,
+    cli,
+    creditor_option,
+    db_option,
+    emit_json,
+    json_option,
+    table,
+    today,
+)
+from relance.i18n import format_date, format_money, format_short_date
+from relance.risk.score import GRADE_LABELS, GRADES
+from relance.risk.signs import SIGN_KINDS
+
+
+def print_score(assessment: Any, *, indent: str = "") -> None:
+    """The score, its explanation line by line, the policy and the alerts (French)."""
+    s, b = assessment.score, assessment.behaviour
+    click.echo(f"{indent}Note de fiabilité : {s.grade} ({GRADE_LABELS[s.grade]}), score "
+               f"{s.score}/100")
+    for f in s.factors:
+        click.echo(f"{indent}  {f.text}")
+    if not s.factors:
+        click.echo(f"{indent}  Aucun point négatif : réglé à l'heure, sans incident.")
+    click.echo(f"{indent}Conseil : {s.policy.text}.")
+    for alert in s.alerts:
+        click.echo(f"{indent}ALERTE : {alert}")
+    trend = {"amélioration": "en amélioration", "dégradation": "en dégradation",
+             "stable": "stable"}.get(b.trend, "pas assez de factures pour le dire")
+    click.echo(f"{indent}Comportement : {b.paid} facture(s) réglée(s), {b.paid_late} en retard "
+               f"({int(b.late_share * 100)} %), retard moyen {b.avg_days_late} j (pondéré "
+               f"{b.weighted_days_late} j), plus long {b.longest_delay} j"
+               + (f", DSO client {b.dso} j" if b.dso is not None else "")
+               + f", tendance {trend}.")
+
+
+def behaviour_json(b: Any) -> dict[str, Any]:
+    c = b.commitments
+    return {"at": b.at, "invoices": b.invoices, "paid": b.paid, "paid_late": b.paid_late,
+            "late_share": f"{b.late_share}", "avg_days_late": f"{b.avg_days_late}",
+            "weighted_days_late": f"{b.weighted_days_late}", "longest_delay": b.longest_delay,
+            "open_amount": b.open_amount, "overdue_amount": b.overdue_amount,
+            "oldest_overdue_days": b.oldest_overdue_days,
+            "dso": None if b.dso is None else f"{b.dso}", "sales_12m": b.sales_12m,
+            "trend": b.trend,
+            "windows": [{"months": w.months, "paid": w.paid, "late_share": f"{w.late_share}",
+                         "avg_days_late": f"{w.avg_days_late}"} for w in b.windows],
+            "disputes_12m": c.disputes_12m, "disputes_open": c.disputes_open,
+            "promises_kept": c.promises_kept, "promises_broken": c.promises_broken,
+            "promises_moved": c.promises_moved, "plans_completed": c.plans_completed,
+            "plans_broken": c.plans_broken, "plans_active": c.plans_active}
+
+
+def assessment_json(a: Any) -> dict[str, Any]:
+    from relance.services.risk import score_json
+
+    data = score_json(a.score)
+    data["behaviour"] = behaviour_json(a.behaviour)
+    data["signs"] = [{"id": s.id, "kind": s.kind, "label": SIGN_KINDS[s.kind].label,
+                      "observed_on": s.observed_on, "source": s.source, "detail": s.detail}
+                     for s in a.signs]
+    return data
+
+
+@cli.command("score")
+@db_option
+@creditor_option
+@click.argument("ref", required=False)
+@click.option("--at", type=DATE, default=None, help="Score à cette date (défaut : aujourd'hui).")
+@click.option("--all", "all_clients", is_flag=True,
+              help="Recalcule et enregistre le score de tous les clients.")
+@json_option
+def score_cmd(db_url: str | None, creditor_ref: str | None, ref: str | None, at: date | None,
+              all_clients: bool, as_json: bool) -> None:
+    """Score de fiabilité d'un client (0–100, note A–E) avec son explication."""
+    from relance.services.risk import assess_one, refresh_scores
+
+    at = at or today()
+    if not ref and not all_clients:
+        raise ValidationError("Précisez un client, ou --all pour tous les clients.")
+    engine = bootstrap.database(db_url)
+    if all_clients:
+        with engine.begin() as conn:
+            creditor = resolve_creditor(conn, creditor_ref)
+            found = refresh_scores(conn, creditor.id, at)
+        grades = Counter(a.score.grade for a in found.values())
+        if as_json:
+            emit_json({"at": at, "clients": len(found),
+                       "grades": {g: grades.get(g, 0) for g in GRADES}})
+            return
+        click.echo(f"Scores au {format_date(at)} : {len(found)} client(s) — "
+                   + ", ".join(f"{g} : {grades.get(g, 0)}" for g in GRADES) + ".")
+        return
+    assert ref is not None
+    with engine.connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        a = assess_one(conn, creditor.id, client.id, at)
+    if as_json:
+        emit_json({"client": client.ref, "name": client.name, "at": at, **assessment_json(a)})
+        return
+    click.echo(f"{client.name} ({client.ref}) au {format_date(at)}")
+    print_score(a)
+
+
+# --- before signing ---------------------------------------------------------------------------
+
+
+@cli.command("check")
+@db_option
+@creditor_option
+@click.argument("siren")
+@click.option("--at", type=DATE, default=None, help="Date de la vérification.")
+@click.option("--offline", is_flag=True, help="Sans interroger les registres (cache seul).")
+@json_option
+def check_cmd(db_url: str | None, creditor_ref: str | None, siren: str, at: date | None,
+              offline: bool, as_json: bool) -> None:
+    """Avant de signer : registre, BODACC, votre historique avec cette entreprise, conditions
+    conseillées."""
+    from relance.services.registry import check_company
+
+    at = at or today()
+    engine = bootstrap.database(db_url)
+    with engine.connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+    result = check_company(engine, creditor, siren, at, offline=offline)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    for line in result.lines():
+        click.echo(line)
+
+
+@cli.command("registry")
+@db_option
+@creditor_option
+@click.argument("ref", required=False)
+@click.option("--at", type=DATE, default=None, help="Date de la vérification.")
+def registry_cmd(db_url: str | None, creditor_ref: str | None, ref: str | None,
+                 at: date | None) -> None:
+    """Interroge le registre des entreprises et le BODACC pour un client (ou tous ceux qui ont
+    un SIREN) et enregistre les signaux : fermeture, procédure collective, jeune entreprise."""
+    from relance.services.registry import refresh_clients
+
+    at = at or today()
+    engine = bootstrap.database(db_url)
+    with engine.connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client_id = client_by_ref(conn, creditor.id, ref).id if ref else None
+    summary = refresh_clients(engine, creditor, at, client_id=client_id)
+    for line in summary:
+        click.echo(line)
+
+
+# --- warning signs ----------------------------------------------------------------------------
+
+
+@cli.group("signs")
+def signs() -> None:
+    """Signaux d'alerte d'un client (datés, avec leur source)."""
+
+
+@signs.command("list")
+@db_option
+@creditor_option
+@click.argument("ref")
+@json_option
+def signs_list(db_url: str | None, creditor_ref: str | None, ref: str, as_json: bool) -> None:
+    """Les signaux d'alerte d'un client, retirés compris."""
+    from relance.services.risk import sign_rows
+
+    with bootstrap.database(db_url).connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        rows = sign_rows(conn, creditor.id, client.id)
+    data = [{"id": r.id, "kind": r.kind, "label": SIGN_KINDS[r.kind].label,
+             "observed_on": r.observed_on, "source": r.source, "detail": r.detail,
+             "recorded_by": r.recorded_by, "withdrawn_on": r.withdrawn_on,
+             "withdrawn_reason": r.withdrawn_reason} for r in rows]
+    if as_json:
+        emit_json(data)
+        return
+    if not data:
+        click.echo(f"Aucun signal d'alerte pour « {ref} ».")
+        return
+    table(["N°", "Date", "Signal", "Source", "Détail", "Retiré"],
+          [(d["id"], format_short_date(d["observed_on"]), d["label"], d["source"],
+            d["detail"][:60], format_short_date(d["withdrawn_on"]) if d["withdrawn_on"] else "")
+           for d in data])
+
+
+@signs.command("add")
+@db_option
+@creditor_option
+@click.argument("ref")
+@click.argument("kind", type=click.Choice(sorted(SIGN_KINDS)))
+@click.option("--date", "on", type=DATE, default=None, help="Date du constat.")
+@click.option("--detail", default="", help="Ce qui a été constaté.")
+@click.option("--by", "by", required=True, help="Qui l'a constaté.")
+def signs_add(db_url: str | None, creditor_ref: str | None, ref: str, kind: str,
+              on: date | None, detail: str, by: str) -> None:
+    """Consigne un signal d'alerte constaté (acompte refusé, contrat non signé, …)."""
+    from relance.services.risk import record_sign
+
+    on = on or today()
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        sign_id = record_sign(conn, creditor.id, client, kind, on, detail, by)
+    click.echo(f"Signal n° {sign_id} consigné pour « {ref} » : {SIGN_KINDS[kind].label}.")
+
+
+@signs.command("withdraw")
+@db_option
+@creditor_option
+@click.argument("sign_id", type=int)
+@click.option("--reason", required=True, help="Pourquoi le signal est retiré.")
+@click.option("--date", "on", type=DATE, default=None)
+def signs_withdraw(db_url: str | None, creditor_ref: str | None, sign_id: int, reason: str,
+                   on: date | None) -> None:
+    """Retire un signal (gardé dans l'historique)."""
+    from relance.services.risk import withdraw_sign
+
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        withdraw_sign(conn, creditor.id, sign_id, on or today(), reason)
+    click.echo(f"Signal n° {sign_id} retiré.")
+
+
+@cli.command("log-email")
+@db_option
+@creditor_option
+@click.argument("ref")
+@click.option("--text", default=None, help="Texte du courriel reçu ou envoyé.")
+@click.option("--file", "file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier texte (.txt ou .eml) du courriel.")
+@click.option("--date", "on", type=DATE, default=None)
+@click.option("--subject", default="", help="Objet du courriel.")
+def log_email(db_url: str | None, creditor_ref: str | None, ref: str, text: str | None,
+              file: Path | None, on: date | None, subject: str) -> None:
+    """Consigne un courriel échangé avec le client dans son historique."""
+    from relance.services.pauses import _event
+    from relance.services.risk import detect_signs
+
+    if (text is None) == (file is None):
+        raise ValidationError("Donnez le courriel avec --text ou avec --file (l'un des deux).")
+    if file is not None:
+        try:
+            text = file.read_text("utf-8", errors="replace")
+        except OSError as exc:
+            raise ValidationError(f"{file} : lecture impossible ({exc.strerror}).") from exc
+    assert text is not None
+    on = on or today()
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        _event(conn, creditor.id, client.id, None, "email_logged", on,
+               "Courriel consigné" + (f" : {subject}" if subject else ""),
+               {"subject": subject, "text": text[:20000]})
+        found = detect_signs(conn, creditor.id, on)
+    click.echo("Courriel consigné dans l'historique."
+               + (" Signal d'alerte détecté : difficultés financières." if found else ""))
+
+
+# --- limits -------------------------------------------------------------------------------------
+
+
+@cli.command("limits")
+@db_option
+@creditor_option
+@click.argument("ref")
+@click.option("--credit-limit", type=AMOUNT, default=None, help="Encours maximal accordé.")
+@click.option("--insured", type=AMOUNT, default=None,
+              help="Montant garanti par l'assurance-crédit.")
+@click.option("--insurer", default=None, help="Assureur-crédit.")
+@click.option("--declare-days", type=click.IntRange(1, 365), default=None,
+              help="Délai de déclaration de menace de sinistre (jours après l'échéance "
+                   "impayée).")
+@click.option("--clear", is_flag=True, help="Efface les limites du client.")
+def limits_cmd(db_url: str | None, creditor_ref: str | None, ref: str,
+               credit_limit: Decimal | None, insured: Decimal | None, insurer: str | None,
+               declare_days: int | None, clear: bool) -> None:
+    """Limite de crédit et assurance-crédit d'un client."""
+    from relance.services.risk import set_limits
+
+    changes: dict[str, Any] = {}
+    if clear:
+        changes = {"credit_limit": None, "insured_limit": None, "insurer": "",
+                   "declare_within_days": None}
+    for key, value in (("credit_limit", credit_limit), ("insured_limit", insured),
+                       ("insurer", insurer), ("declare_within_days", declare_days)):
+        if value is not None:
+            changes[key] = value
+    if not changes:
+        raise ValidationError("Rien à changer : --credit-limit, --insured, --insurer, "
+                              "--declare-days ou --clear.")
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        limits = set_limits(conn, creditor.id, client, today(), changes)
+    click.echo(f"Limites de « {ref} » : crédit "
+               + (format_money(limits.credit_limit) if limits.credit_limit is not None
+                  else "aucune")
+               + ", assuré " + (format_money(limits.insured_limit)
+                                if limits.insured_limit is not None else "aucun")
+               + (f" ({limits.insurer})" if limits.insurer else "")
+               + (f", déclaration sous {limits.declare_within_days} jours"
+                  if limits.declare_within_days else "") + ".")
+
+
+# --- bad payers ---------------------------------------------------------------------------------
+
+
+@cli.group("bad-payers")
+def bad_payers_group() -> None:
+    """Clients signalés mauvais payeurs : impayés avérés, contrôle humain, usage interne."""
+
+
+@bad_payers_group.command("list")
+@db_option
+@creditor_option
+@json_option
+def bad_payers_list(db_url: str | None, creditor_ref: str | None, as_json: bool) -> None:
+    """Les clients signalés, par montant impayé avéré."""
+    from relance.services.risk import bad_payers
+
+    with bootstrap.database(db_url).connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        rows = bad_payers(conn, creditor.id)
+    data = [{"client": r.ref, "name": r.name, "marked_on": r.marked_on,
+             "marked_by": r.marked_by, "reason": r.reason, "proven_amount": r.proven_amount,
+             "invoices": r.invoices} for r in rows]
+    if as_json:
+        emit_json(data)
+        return
+    if not data:
+        click.echo("Aucun client signalé mauvais payeur.")
+        return
+    table(["Client", "Signalé le", "Par", "Impayés avérés", "Motif"],
+          [(d["client"], format_short_date(d["marked_on"]), d["marked_by"],
+            format_money(d["proven_amount"]), d["reason"][:50]) for d in data])
+
+
+@bad_payers_group.command("mark")
+@db_option
+@creditor_option
+@click.argument("ref")
+@click.option("--by", "by", required=True, help="Qui a vérifié le dossier.")
+@click.option("--reason", required=True, help="Le motif, tel que vérifié.")
+@click.option("--date", "on", type=DATE, default=None)
+def bad_payers_mark(db_url: str | None, creditor_ref: str | None, ref: str, by: str,
+                    reason: str, on: date | None) -> None:
+    """Signale un client mauvais payeur (impayés avérés seulement, après vérification)."""
+    from relance.services.risk import mark_bad_payer
+
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        total = mark_bad_payer(conn, creditor.id, client, on or today(), by, reason)
+    click.echo(f"« {ref} » signalé mauvais payeur ({format_money(total)} impayés avérés). "
+               "Usage interne uniquement ; le signalement est levé dès le paiement.")
+
+
+@bad_payers_group.command("unmark")
+@db_option
+@creditor_option
+@click.argument("ref")
+@click.option("--reason", required=True)
+@click.option("--date", "on", type=DATE, default=None)
+def bad_payers_unmark(db_url: str | None, creditor_ref: str | None, ref: str, reason: str,
+                      on: date | None) -> None:
+    """Retire le signalement d'un client."""
+    from relance.services.risk import unmark_bad_payer
+
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        if not unmark_bad_payer(conn, creditor.id, client, on or today(), reason):
+            raise ValidationError(f"« {ref} » n'est pas signalé mauvais payeur.")
+    click.echo(f"Signalement de « {ref} » retiré.")

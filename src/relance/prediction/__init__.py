@@ -1,0 +1,1 @@
+"""Predicted lateness of open invoices, learnt from the creditor's own history."""

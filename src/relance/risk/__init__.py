@@ -1,0 +1,1 @@
+"""Client reliability: payment behaviour, warning signs, score and recommended policy (pure)."""
