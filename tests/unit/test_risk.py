@@ -215,7 +215,7 @@ def test_a_sign_observed_after_the_date_does_not_count():
     assert s.score == 100
 
 
-@pytest.mark.parametrize("kind", ["closed", "collective_proceedings"])
+@pytest.mark.parametrize("kind", ["closed", "collective_proceedings", "over_indebtedness"])
 def test_closed_or_insolvent_companies_are_graded_e(kind):
     s = score(behaviour(good_history(), AT), [ObservedSign(kind, AT)])
     assert s.grade == "E" and s.score == 50

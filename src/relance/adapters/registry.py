@@ -674,20 +674,21 @@ class RegistryClient:
         stop_at = time.monotonic() + budget
 
         def run() -> None:
+            outcome: tuple[int, httpx.Headers, bytes] | _Abort
             try:
-                box.put(self._request(url, params, budget, stop_at))
+                outcome = self._request(url, params, budget, stop_at)
             except _Abort as abort:
-                box.put(abort)
+                outcome = abort
             except (httpx.TimeoutException, TimeoutError):
-                box.put(_Abort("injoignable (délai dépassé)"))
+                outcome = _Abort("injoignable (délai dépassé)")
             except (httpx.HTTPError, httpx.InvalidURL, OSError, RuntimeError) as exc:
                 log.info("%s: %s: %s", source, type(exc).__name__, exc)
-                box.put(_Abort("injoignable (connexion impossible)"))
+                outcome = _Abort("injoignable (connexion impossible)")
             except Exception as exc:  # never let a worker die silently
                 log.exception("%s: unexpected error", source)
-                box.put(_Abort(f"injoignable ({type(exc).__name__})"))
-            finally:
-                self._done(source)
+                outcome = _Abort(f"injoignable ({type(exc).__name__})")
+            self._done(source)
+            box.put(outcome)
 
         threading.Thread(target=run, name=f"relance-registry-{source}", daemon=True).start()
         try:

@@ -395,3 +395,113 @@ def bad_payers_unmark(db_url: str | None, creditor_ref: str | None, ref: str, re
         if not unmark_bad_payer(conn, creditor.id, client, on or today(), reason):
             raise ValidationError(f"« {ref} » n'est pas signalé mauvais payeur.")
     click.echo(f"Signalement de « {ref} » retiré.")
+
+
+# --- collective proceedings ---------------------------------------------------------------------
+
+
+@cli.group("proceedings")
+def proceedings_group() -> None:
+    """Procédures collectives et surendettement : relances arrêtées, créance à déclarer."""
+
+
+def _proceeding_json(r: Any) -> dict[str, Any]:
+    from relance.law.proceedings import LABELS as KIND_LABELS
+    from relance.services.proceedings import deadline_of
+
+    return {"id": r.id, "client": r.ref, "name": r.name, "kind": r.kind,
+            "label": KIND_LABELS[r.kind], "judgment_date": r.judgment_date,
+            "published_on": r.published_on, "court": r.court,
+            "administrator": r.administrator, "source": r.source,
+            "claim_deadline": deadline_of(r), "claim_declared_on": r.claim_declared_on,
+            "closed_on": r.closed_on}
+
+
+@proceedings_group.command("list")
+@db_option
+@creditor_option
+@click.argument("ref", required=False)
+@json_option
+def proceedings_list(db_url: str | None, creditor_ref: str | None, ref: str | None,
+                     as_json: bool) -> None:
+    """Les procédures enregistrées, avec la date limite de déclaration de créance."""
+    from relance.services.proceedings import proceeding_rows
+
+    with bootstrap.database(db_url).connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client_id = client_by_ref(conn, creditor.id, ref).id if ref else None
+        rows = [_proceeding_json(r) for r in proceeding_rows(conn, creditor.id, client_id)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("Aucune procédure enregistrée.")
+        return
+    table(["N°", "Client", "Procédure", "Jugement", "Déclarer avant", "Déclarée", "Close"],
+          [(r["id"], r["client"], r["label"], format_short_date(r["judgment_date"]),
+            format_short_date(r["claim_deadline"]) if r["claim_deadline"] else "—",
+            format_short_date(r["claim_declared_on"]) if r["claim_declared_on"] else "",
+            format_short_date(r["closed_on"]) if r["closed_on"] else "") for r in rows])
+
+
+@proceedings_group.command("open")
+@db_option
+@creditor_option
+@click.argument("ref")
+@click.option("--kind", required=True,
+              type=click.Choice(["sauvegarde", "redressement", "liquidation", "surendettement"]))
+@click.option("--judgment", "judgment", type=DATE, required=True,
+              help="Date du jugement d'ouverture (ou de la décision de recevabilité).")
+@click.option("--published", type=DATE, default=None,
+              help="Date de publication au BODACC (point de départ des 2 mois).")
+@click.option("--court", default="", help="Tribunal.")
+@click.option("--administrator", default="",
+              help="Mandataire judiciaire (nom et adresse).")
+@click.option("--by", "by", default="", help="Qui l'enregistre.")
+def proceedings_open(db_url: str | None, creditor_ref: str | None, ref: str, kind: str,
+                     judgment: date, published: date | None, court: str, administrator: str,
+                     by: str) -> None:
+    """Enregistre l'ouverture d'une procédure : les relances des créances antérieures
+    s'arrêtent, leurs pénalités aussi."""
+    from relance.law.proceedings import LABELS as KIND_LABELS
+    from relance.services.proceedings import open_proceeding
+
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        client = client_by_ref(conn, creditor.id, ref)
+        pid, created = open_proceeding(
+            conn, creditor.id, client, kind=kind, judgment_date=judgment,
+            published_on=published, court=court, administrator=administrator, by=by)
+    if not created:
+        click.echo(f"Procédure n° {pid} déjà enregistrée.")
+        return
+    click.echo(f"Procédure n° {pid} enregistrée : {KIND_LABELS[kind]} de « {ref} » "
+               f"(jugement du {format_date(judgment)}).")
+    if kind == "surendettement":
+        click.echo("Relances suspendues pour tout le dossier.")
+    else:
+        click.echo("Relances arrêtées pour les factures antérieures au jugement ; les "
+                   "fournitures postérieures restent relancées.")
+        if published:
+            from relance.law.proceedings import claim_deadline
+
+            click.echo(f"Déclaration de créance à adresser au mandataire avant le "
+                       f"{format_date(claim_deadline(published))} : "
+                       f"relance proceedings claim {pid}")
+
+
+@proceedings_group.command("close")
+@db_option
+@creditor_option
+@click.argument("proceeding_id", type=int)
+@click.option("--date", "on", type=DATE, default=None)
+@click.option("--outcome", required=True, help="Issue : plan adopté, clôture, …")
+def proceedings_close(db_url: str | None, creditor_ref: str | None, proceeding_id: int,
+                      on: date | None, outcome: str) -> None:
+    """Clôt une procédure (les relances reprennent selon l'issue)."""
+    from relance.services.proceedings import close_proceeding
+
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        close_proceeding(conn, creditor.id, proceeding_id, on or today(), outcome)
+    click.echo(f"Procédure n° {proceeding_id} close : {outcome}.")

@@ -261,7 +261,7 @@ def score(b: Behaviour, signs: Sequence[ObservedSign], limits: Limits | None = N
     for cap in sorted(caps):
         if GRADES.index(cap) > GRADES.index(grade):
             grade = cap
-            factors.append(Factor("grade_cap", 0, f"Note limitée à {cap} : "
-                                  "entreprise fermée ou en procédure collective"))
+            factors.append(Factor("grade_cap", 0, f"Note limitée à {cap} : entreprise "
+                                  "fermée, procédure collective ou surendettement"))
     found = tuple(alerts(b, limits or Limits()))
     return Score(value, grade, tuple(factors), policy(grade, b), found)

@@ -46,6 +46,8 @@ SIGN_KINDS: dict[str, SignKind] = {s.key: s for s in (
              automatic="registre des entreprises et BODACC"),
     SignKind("collective_proceedings", "procédure collective en cours", 50, grade_cap="E",
              automatic="BODACC, ou saisie manuelle de la procédure"),
+    SignKind("over_indebtedness", "dossier de surendettement déclaré recevable", 50,
+             grade_cap="E", automatic="saisie de la décision de recevabilité"),
 )}
 
 YOUNG_COMPANY_YEARS = 3

@@ -347,31 +347,35 @@ def contractual_rate(row: Any, ctx: Context) -> Decimal | None:
     return None
 
 
-def penalty_stops(conn: Connection, client_ids: Iterable[int], at: date) -> dict[int, date]:
+def penalty_stops(conn: Connection, client_ids: Iterable[int], at: date,
+                  conventions: Conventions | None = None) -> dict[int, tuple[date, date]]:
     """The opening judgment of a collective proceeding stops the penalties of the claims
-    arisen before it (C. com. L622-28, L631-14, L641-3): {client id: judgment date}."""
-    from relance.law.proceedings import penalty_stop
+    arisen before it (C. com. L622-28, L631-14, L641-3): {client id: (judgment date, last
+    date penalties run to)}."""
+    from relance.law.proceedings import accrual_until
 
     ids = sorted(set(client_ids))
     if not ids:
         return {}
     p = t.proceedings
-    found: dict[int, date] = {}
+    counts_end = conventions.count_payment_day if conventions is not None else True
+    found: dict[int, tuple[date, date]] = {}
     for chunk in _chunks(ids):
         for r in conn.execute(select(p.c.client_id, p.c.kind, p.c.judgment_date).where(
                 p.c.client_id.in_(chunk), p.c.judgment_date <= at)):
-            stop = penalty_stop(r.kind, r.judgment_date)
-            if stop is not None and (r.client_id not in found or stop < found[r.client_id]):
-                found[r.client_id] = stop
+            until = accrual_until(r.kind, r.judgment_date, end_day_counts=counts_end)
+            if until is not None and (r.client_id not in found
+                                      or r.judgment_date < found[r.client_id][0]):
+                found[r.client_id] = (r.judgment_date, until)
     return found
 
 
 def _input(row: Any, at: date, ctx: Context, settled: Sequence[Settlement],
-           notice: NoticeDates | None, stop: date | None = None) -> InvoiceInput:
+           notice: NoticeDates | None, stop: tuple[date, date] | None = None) -> InvoiceInput:
     kind = row.client_kind
     issued = getattr(row, "issue_date", None)
-    if stop is not None and stop < at and (issued is None or issued < stop):
-        at = max(stop, row.due_date)  # a prior claim: penalties run until the judgment only
+    if stop is not None and stop[1] < at and (issued is None or issued < stop[0]):
+        at = max(stop[1], row.due_date)  # a prior claim: penalties stop at the judgment
     return InvoiceInput(
         amount=row.amount, due=row.due_date, until=at, kind=kind, settlements=tuple(settled),
         contractual_rate=contractual_rate(row, ctx) if kind == "b2b" else None,
@@ -387,7 +391,7 @@ def penalties_for_rows(conn: Connection, creditor: Any, rows: Sequence[Any], at:
     settled = settlements_of(conn, ids, at)
     notices = notices_of(conn, ids, at)
     waived = waivers_in_force(conn, creditor.id, at)
-    stops = penalty_stops(conn, (r.client_id for r in late), at)
+    stops = penalty_stops(conn, (r.client_id for r in late), at, ctx.conventions)
     results = compute_many(
         [_input(r, at, ctx, settled.get(r.id, ()), notices.get(r.id), stops.get(r.client_id))
          for r in late],
@@ -410,7 +414,7 @@ def breakdowns(conn: Connection, creditor: Any, rows: Sequence[Any], at: date,
     settled = settlements_of(conn, ids, at)
     notices = notices_of(conn, ids, at)
     waivers = waivers_in_force(conn, creditor.id, at)
-    stops = penalty_stops(conn, (r.client_id for r in rows), at)
+    stops = penalty_stops(conn, (r.client_id for r in rows), at, ctx.conventions)
     out: dict[int, tuple[PenaltyResult | NotComputable, bool]] = {}
     for row in rows:
         inp = _input(row, at, ctx, settled.get(row.id, ()), notices.get(row.id),

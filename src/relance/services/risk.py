@@ -409,12 +409,17 @@ def proven_unpaid(conn: Connection, creditor_id: int, client_id: int,
         t.disputes.c.invoice_id.in_([r.id for r in rows]),
         t.disputes.c.opened_on <= at,
         or_(t.disputes.c.resolved_on.is_(None), t.disputes.c.resolved_on > at))).scalars())
-    reminded = set(conn.execute(select(t.events.c.invoice_id).where(
-        t.events.c.invoice_id.in_([r.id for r in rows]),
-        t.events.c.kind.in_(("reminder", "formal_notice")),
+    reminded: set[str] = set()
+    for data in conn.execute(select(t.events.c.data).where(
+            t.events.c.client_id == client_id, t.events.c.kind.in_(("reminder", "formal_notice")),
+            t.events.c.occurred_on <= at)).scalars():
+        reminded.update((data or {}).get("invoices", []))
+    reminded.update(conn.execute(select(t.invoices.c.number).join(
+        t.events, t.events.c.invoice_id == t.invoices.c.id).where(
+        t.events.c.client_id == client_id, t.events.c.kind == "formal_notice",
         t.events.c.occurred_on <= at)).scalars())
     return [(r.number, r.open_amount) for r in rows
-            if r.open_amount > ZERO and r.id not in disputed and r.id in reminded]
+            if r.open_amount > ZERO and r.id not in disputed and r.number in reminded]
 
 
 def mark_bad_payer(conn: Connection, creditor_id: int, client: Any, on: date, by: str,
