@@ -219,3 +219,28 @@ def test_the_grade_chooses_the_scenario(relance, ledger, engine):
                                       ).all())
     assert grades["GOOD"] == "A" and grades["LATE"] in ("D", "E")
     assert scenarios["L9"] == "renforce"
+
+
+def test_claim_declaration_to_the_mandataire(relance, ledger, tmp_path):
+    from pypdf import PdfReader
+
+    relance("proceedings", "open", "LATE", "--kind", "liquidation", "--judgment", "2026-10-15",
+            "--published", "2026-10-28", "--court", "Tribunal de commerce de Lyon",
+            "--administrator", "Maître Durand, 10 quai de Saône, 69005 Lyon")
+    pid = js(relance, "proceedings", "list")[0]["id"]
+    pdf = tmp_path / "claim.pdf"
+    out = relance("proceedings", "claim", str(pid), "--out", str(pdf), "--date", AT.isoformat())
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+    for shown in (out.stdout, text):
+        assert "Maître Durand" in shown
+        assert "2\u202f400,00" in shown or "2 400,00" in shown          # L9 open at judgment
+        assert "28 décembre 2026" in shown                               # the deadline
+    assert "L10" in out.stdout                                           # both prior invoices
+    relance("proceedings", "declared", str(pid), "--date", "2026-11-25")
+    assert js(relance, "proceedings", "list")[0]["claim_declared_on"] == "2026-11-25"
+    history = relance("history", "LATE").stdout
+    assert "Déclaration de créance préparée" in history
+    assert "Créance déclarée au mandataire judiciaire" in history
+    assert relance("proceedings", "close", str(pid), "--outcome", "clôture pour insuffisance "
+                   "d'actif", "--date", "2026-12-30").exit_code == 0
+    assert relance("proceedings", "close", str(pid), "--outcome", "x", ok=False).exit_code == 2

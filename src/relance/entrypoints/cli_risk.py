@@ -505,3 +505,60 @@ def proceedings_close(db_url: str | None, creditor_ref: str | None, proceeding_i
         creditor = resolve_creditor(conn, creditor_ref)
         close_proceeding(conn, creditor.id, proceeding_id, on or today(), outcome)
     click.echo(f"Procédure n° {proceeding_id} close : {outcome}.")
+
+
+@proceedings_group.command("claim")
+@db_option
+@creditor_option
+@click.argument("proceeding_id", type=int)
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier PDF à écrire (défaut : declaration-creance-N.pdf).")
+@click.option("--date", "on", type=DATE, default=None, help="Date de la déclaration.")
+@click.option("--security", default="", help="Sûreté ou privilège (vide : chirographaire).")
+@click.option("--agent", default="", help="Préposé ou mandataire qui déclare, s'il y a lieu.")
+def proceedings_claim(db_url: str | None, creditor_ref: str | None, proceeding_id: int,
+                      out: Path | None, on: date | None, security: str, agent: str) -> None:
+    """Prépare la déclaration de créance au mandataire judiciaire (PDF et texte)."""
+    from relance.documents.claim import claim_text, render_claim
+    from relance.services.pauses import _event
+    from relance.services.proceedings import claim_declaration
+
+    on = on or today()
+    out = out or Path(f"declaration-creance-{proceeding_id}.pdf")
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        data, row = claim_declaration(conn, creditor, proceeding_id, on, security=security,
+                                      agent=agent)
+        pdf = render_claim(data)
+        try:
+            out.write_bytes(pdf)
+        except OSError as exc:
+            raise ValidationError(f"{out} : écriture impossible ({exc.strerror}).") from exc
+        _event(conn, creditor.id, row.client_id, None, "claim_prepared", on,
+               f"Déclaration de créance préparée ({out.name}), à adresser avant le "
+               f"{format_date(data.deadline)}", {"proceeding_id": proceeding_id,
+                                                 "file": str(out)})
+    click.echo(claim_text(data))
+    click.echo("")
+    click.echo(f"PDF écrit : {out}. À envoyer en recommandé avec AR avant le "
+               f"{format_date(data.deadline)}, puis : relance proceedings declared "
+               f"{proceeding_id}")
+    if on > data.deadline:
+        click.echo("ATTENTION : le délai de déclaration est dépassé ; seule une requête en "
+                   "relevé de forclusion reste possible (C. com. L622-26).")
+
+
+@proceedings_group.command("declared")
+@db_option
+@creditor_option
+@click.argument("proceeding_id", type=int)
+@click.option("--date", "on", type=DATE, default=None)
+def proceedings_declared(db_url: str | None, creditor_ref: str | None, proceeding_id: int,
+                         on: date | None) -> None:
+    """Note que la créance a été déclarée (date d'envoi)."""
+    from relance.services.proceedings import mark_declared
+
+    with bootstrap.database(db_url).begin() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        mark_declared(conn, creditor.id, proceeding_id, on or today())
+    click.echo(f"Déclaration de créance de la procédure n° {proceeding_id} notée.")

@@ -4,6 +4,7 @@ forbids, and prepare the claim declaration to the mandataire judiciaire."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -112,3 +113,71 @@ def deadline_of(row: Any) -> date | None:
         return None
     deadline: date = claim_deadline(row.published_on)
     return deadline
+
+
+def claim_declaration(conn: Connection, creditor: Any, proceeding_id: int, on: date,
+                      *, security: str = "", agent: str = "") -> tuple[Any, Any]:
+    """The claim declaration of a proceeding: (ClaimDeclaration, row). Open amounts as they
+    stood at the judgment, penalties and 40 € indemnities stopped at the judgment."""
+    from relance.adapters.repository import invoices_with_open_amount
+    from relance.documents.claim import ClaimDeclaration
+    from relance.documents.pdf import Party
+    from relance.law import PenaltyTotals
+    from relance.law.errors import LawError
+    from relance.law.proceedings import PriorInvoice, accrual_until, declaration_lines
+    from relance.services.compose import _legal_mentions, creditor_context
+    from relance.services.penalties import penalties_for_rows
+
+    p, inv = t.proceedings, t.invoices
+    row = conn.execute(select(p).where(p.c.id == proceeding_id,
+                                       p.c.creditor_id == creditor.id)).first()
+    if row is None:
+        raise ValidationError(f"Procédure n° {proceeding_id} inconnue pour cette société.")
+    if row.kind == "surendettement":
+        raise ValidationError("Pas de déclaration au mandataire pour un surendettement : la "
+                              "créance se fait valoir auprès de la commission de surendettement.")
+    if row.published_on is None:
+        raise ValidationError("Date de publication au BODACC inconnue : enregistrez-la "
+                              "(--published) pour calculer le délai de déclaration.")
+    if not row.administrator.strip():
+        raise ValidationError("Mandataire judiciaire inconnu : précisez-le avec "
+                              "« relance proceedings open … --administrator ».")
+    client = conn.execute(select(t.clients).where(t.clients.c.id == row.client_id)).one()
+    eve = accrual_until(row.kind, row.judgment_date) or row.judgment_date
+    rows = [r for r in conn.execute(invoices_with_open_amount(creditor.id, eve).where(
+        inv.c.client_id == client.id, inv.c.issue_date < row.judgment_date)).all()]
+    penalties = penalties_for_rows(conn, creditor, rows, row.judgment_date)
+    prior = []
+    for r in rows:
+        result = penalties.get(r.id)
+        interest = indemnity = Decimal("0.00")
+        if isinstance(result, PenaltyTotals):
+            interest, indemnity = result.interest, result.indemnity
+        if r.open_amount <= 0 and not interest and not indemnity:
+            continue
+        prior.append(PriorInvoice(r.number, r.issue_date, r.due_date,
+                                  max(r.open_amount, Decimal("0.00")),
+                                  penalties=interest, indemnity=indemnity))
+    try:
+        declaration = declaration_lines(row.kind, row.judgment_date, prior)
+    except LawError as exc:
+        raise ValidationError(str(exc)) from exc
+    ctx, _ = creditor_context(conn, creditor.id)
+    admin_lines = [x.strip() for x in row.administrator.replace(";", ",").split(",")]
+    notice = conn.execute(select(t.events.c.occurred_on).where(
+        t.events.c.client_id == client.id, t.events.c.kind == "formal_notice",
+        t.events.c.occurred_on < row.judgment_date).order_by(t.events.c.occurred_on)).first()
+    place = ctx["address_lines"][-1].split(" ", 1)[-1] if ctx["address_lines"] else ""
+    data = ClaimDeclaration(
+        creditor=Party(ctx["legal_name"], tuple(ctx["address_lines"]),
+                       tuple(_legal_mentions(ctx))),
+        client_name=client.name, client_siren=client.siren,
+        client_address=tuple(x for x in (client.address,
+                                         f"{client.postal_code} {client.city}".strip()) if x),
+        kind=row.kind, judgment_date=row.judgment_date, published_on=row.published_on,
+        court=row.court, administrator=Party(admin_lines[0], tuple(admin_lines[1:])),
+        deadline=claim_deadline(row.published_on), declaration=declaration, place=place,
+        on=on, signatory=creditor.signatory_name or creditor.legal_name,
+        signatory_title=creditor.signatory_title, security=security, agent=agent,
+        formal_notice_on=notice.occurred_on if notice else None)
+    return data, row

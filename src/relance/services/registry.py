@@ -43,13 +43,15 @@ def valid_siren(value: str) -> str:
 
 
 def current_proceeding(notices: tuple[Notice, ...]) -> Notice | None:
-    """The collective proceeding in force: the newest insolvency notice not cancelled and
-    not followed by a closure."""
-    cancelled_dates = {n.published_on for n in notices if n.is_cancellation}
+    """The collective proceeding in force: the newest insolvency notice not followed by a
+    closure. Cancellation notices ("Avis d'annulation") are left out: which notice they
+    cancel is not machine-readable, so a person checks them (they are listed)."""
     for n in sorted(notices, key=lambda n: n.published_on or date.min, reverse=True):
+        if n.is_cancellation:
+            continue
         if n.kind == "cloture":
             return None
-        if n.is_insolvency and not n.is_cancellation and n.published_on not in cancelled_dates:
+        if n.is_insolvency:
             return n
     return None
 
