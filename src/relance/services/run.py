@@ -186,6 +186,32 @@ class _Context:
     memo: dict[tuple[date, date], str] = field(default_factory=dict)
     notice_from_delivery: bool = True
     grades: dict[int, str] = field(default_factory=dict)  # reliability grade per client
+    carried: dict[tuple[str, int, str], int] = field(default_factory=dict)
+
+    def carry(self, old_name: str, old_index: int, new: Scenario) -> int:
+        """Where an invoice stands in `new` after step `old_index` of scenario `old_name`:
+        the same step key if `new` has it, else the last step of `new` due strictly before
+        the old step; never past a required step (the formal notice) not yet done."""
+        key = (old_name, old_index, new.name)
+        found = self.carried.get(key)
+        if found is not None:
+            return found
+        old = next((s for s in self.scenarios if s.name == old_name), None)
+        index = -1
+        if old is not None and 0 <= old_index < len(old.steps):
+            step = old.steps[old_index]
+            keys = [s.key for s in new.steps]
+            if step.key in keys:
+                index = keys.index(step.key)
+            else:
+                index = max((i for i, s in enumerate(new.steps) if s.offset < step.offset),
+                            default=-1)
+            notice_done = any(s.required for s in old.steps[:old_index + 1])
+            required = next((i for i, s in enumerate(new.steps) if s.required), None)
+            if required is not None and not notice_done and index >= required:
+                index = required - 1
+        self.carried[key] = index
+        return index
 
 
 def _context(conn: Connection, creditor: Any, run_date: date) -> _Context:
@@ -479,14 +505,17 @@ def _client_state(aux: _Aux, client_id: int, rows: list[Any], scenario: Scenario
     new = InvoiceState
     for id_, _cid, number, currency, due, open_amount, step_scenario, step_index, done_on \
             in rows:
-        same = step_scenario == name
+        if step_scenario != name:
+            # The client changed scenario (its grade moved): carry the invoice's progress.
+            step_index = -1 if step_scenario is None else ctx.carry(step_scenario, step_index,
+                                                                    scenario)
+            done_on = done_on if step_index >= 0 else None
         missing = _missing_rate(rates, due, run_date, memo)
         if missing:
             report.missing_rates.add(missing.split()[-2])
         invoices.append(new(
-            id_, number, currency, due, open_amount, step_index if same else -1,
-            done_on if same else None, id_ in disputed, promise_until, plan_active, missing,
-            starts.get(id_)))
+            id_, number, currency, due, open_amount, step_index, done_on, id_ in disputed,
+            promise_until, plan_active, missing, starts.get(id_)))
     return ClientState(
         id=client_id, ref=aux.ref[client_id], kind=aux.kind[client_id],
         invoices=tuple(invoices), reachable=frozenset(aux.reachable.get(client_id, set())),
