@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, literal, or_, select, type_coerce
 
@@ -137,6 +137,14 @@ def limits_of(conn: Connection, creditor_id: int,
                                 r.declare_within_days) for r in conn.execute(query)}
 
 
+class _PendingSign(NamedTuple):
+    id: int
+    kind: str
+    observed_on: date
+    source: str
+    detail: str
+
+
 @dataclass(frozen=True)
 class Assessment:
     """A client's behaviour and score at a date."""
@@ -148,10 +156,15 @@ class Assessment:
 
 
 def assess(conn: Connection, creditor_id: int, at: date,
-           client_ids: Sequence[int] | None = None) -> Iterator[Assessment]:
-    """Behaviour and score of every client of the creditor (or of some), streamed."""
+           client_ids: Sequence[int] | None = None,
+           pending_signs: Sequence[dict[str, Any]] = ()) -> Iterator[Assessment]:
+    """Behaviour and score of every client of the creditor (or of some), streamed;
+    `pending_signs` are detected signs not written yet (a dry run)."""
     commitments, _ = _commitments(conn, creditor_id, at, client_ids)
     signs = signs_in_force(conn, creditor_id, at, client_ids)
+    for row in pending_signs:
+        signs.setdefault(row["client_id"], []).append(_PendingSign(
+            0, row["kind"], row["observed_on"], row["source"], row["detail"]))
     limits = limits_of(conn, creditor_id, client_ids)
     c = t.clients
     query = select(c.c.id).where(c.c.creditor_id == creditor_id).order_by(c.c.id)
@@ -209,6 +222,15 @@ def stored_grades(conn: Connection, client_ids: Sequence[int] | None = None,
     return dict(conn.execute(query).all())
 
 
+def scores_refreshed_on(conn: Connection, creditor_id: int) -> date | None:
+    """The date all stored scores of the creditor were computed for (the oldest one)."""
+    s = t.client_scores
+    value = conn.execute(select(func.min(s.c.computed_on)).join(
+        t.clients, t.clients.c.id == s.c.client_id).where(
+        t.clients.c.creditor_id == creditor_id)).scalar()
+    return _as_date(value)
+
+
 def score_json(s: Score) -> dict[str, Any]:
     return {"score": s.score, "grade": s.grade,
             "factors": [{"key": f.key, "points": f.points, "text": f.text} for f in s.factors],
@@ -222,11 +244,12 @@ def score_json(s: Score) -> dict[str, Any]:
 def refresh_scores(conn: Connection, creditor_id: int, at: date, *,
                    store: bool = True) -> dict[int, Assessment]:
     """Detect automatic signs, then score every client at `at`; stored scores (and a history
-    event when a grade changes) unless `store` is false. Returns the assessments."""
-    if store:
-        detect_signs(conn, creditor_id, at)
+    event when a grade changes) unless `store` is false, in which case nothing is written but
+    the result is the same. Returns the assessments."""
+    pending = detect_signs(conn, creditor_id, at, write=store)
     previous = stored_grades(conn, creditor_id=creditor_id)
-    found = {a.client_id: a for a in assess(conn, creditor_id, at)}
+    found = {a.client_id: a for a in assess(conn, creditor_id, at,
+                                            pending_signs=() if store else pending)}
     if not store:
         return found
     s = t.client_scores
@@ -265,8 +288,10 @@ def _existing_refs(conn: Connection, creditor_id: int, kinds: Iterable[str]) -> 
         w.c.creditor_id == creditor_id, w.c.kind.in_(list(kinds)))).all())
 
 
-def detect_signs(conn: Connection, creditor_id: int, at: date) -> int:
-    """Record the signs Relance sees by itself (idempotent: each observation once)."""
+def detect_signs(conn: Connection, creditor_id: int, at: date, *,
+                 write: bool = True) -> list[dict[str, Any]]:
+    """Record the signs Relance sees by itself (idempotent: each observation once); with
+    `write` false, only return the rows that would be recorded (for a dry run)."""
     known = _existing_refs(conn, creditor_id, ("other_company", "financial_difficulties",
                                                 "postponing"))
     new: list[dict[str, Any]] = []
@@ -310,13 +335,13 @@ def detect_signs(conn: Connection, creditor_id: int, at: date) -> int:
             for on, text in found:
                 add(cid, "postponing", on, "promise", f"promise:{on.isoformat()}:{text[:60]}",
                     text)
-    if new:
+    if new and write:
         conn.execute(t.warning_signs.insert(), new)
         for row in new:
             _event(conn, creditor_id, row["client_id"], None, "warning_sign", row["observed_on"],
                    f"Signal d'alerte : {SIGN_KINDS[row['kind']].label} — {row['detail']}",
                    {"kind": row["kind"], "source": row["source"]})
-    return len(new)
+    return new
 
 
 def record_sign(conn: Connection, creditor_id: int, client: Any, kind: str, on: date,

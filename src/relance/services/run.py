@@ -248,18 +248,32 @@ def open_invoices_query(creditor_id: int, run_date: date) -> Any:
 
 def _run_creditor(engine: Engine, creditor: Any, run_date: date, dry_run: bool,
                   report: RunReport, crash: CrashHook) -> None:
-    from relance.services.risk import lift_paid_marks, refresh_scores
+    from relance.services.risk import (
+        lift_paid_marks,
+        refresh_scores,
+        scores_refreshed_on,
+        stored_grades,
+    )
 
-    # Scores first (their own transaction): the grade chooses the scenario. A crash later
-    # leaves them stored; a rerun recomputes the same ones and writes no event twice.
-    with engine.begin() as conn:
-        assessed = refresh_scores(conn, creditor.id, run_date, store=not dry_run)
-        if not dry_run:
+    # Scores first (their own transaction, once per date): the grade chooses the scenario.
+    # A crash later leaves them stored with the date; a rerun of that date reuses them. A dry
+    # run computes what the real run would store, without writing.
+    grades: dict[int, str]
+    with engine.connect() as conn:
+        fresh = scores_refreshed_on(conn, creditor.id) == run_date
+        if fresh:
+            grades = stored_grades(conn, creditor_id=creditor.id)
+        elif dry_run:
+            grades = {cid: a.score.grade for cid, a in
+                      refresh_scores(conn, creditor.id, run_date, store=False).items()}
+    if not fresh and not dry_run:
+        with engine.begin() as conn:
+            grades = {cid: a.score.grade for cid, a in
+                      refresh_scores(conn, creditor.id, run_date).items()}
             lift_paid_marks(conn, creditor.id, run_date)
     with engine.connect() as conn:
         ctx = _context(conn, creditor, run_date)
-        ctx.grades.update((cid, a.score.grade) for cid, a in assessed.items())
-        del assessed
+        ctx.grades.update(grades)
         done = set(conn.execute(select(t.run_clients.c.client_id).where(
             t.run_clients.c.run_date == run_date)).scalars())
         query = open_invoices_query(creditor.id, run_date)

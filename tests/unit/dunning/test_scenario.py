@@ -405,10 +405,19 @@ def shipped(name: str) -> Scenario:
     return next(s for s in shipped_scenarios() if s.name == name)
 
 
-def test_standard_and_particuliers_are_shipped_for_their_segments():
-    assert {s.name for s in shipped_scenarios()} == {"standard", "particuliers"}
+def test_standard_particuliers_and_renforce_are_shipped_for_their_segments():
+    assert {s.name for s in shipped_scenarios()} == {"standard", "particuliers", "renforce"}
     assert shipped("standard").segment == Segment(kinds=("b2b", "public"))
     assert shipped("particuliers").segment == Segment(kinds=("b2c",))
+    assert shipped("renforce").segment == Segment(kinds=("b2b",), risk_grades=("D", "E"))
+
+
+@pytest.mark.parametrize("grade, chosen", [("A", "standard"), ("C", "standard"),
+                                           ("D", "renforce"), ("E", "renforce"),
+                                           ("non noté", "standard")])
+def test_the_risk_grade_chooses_the_reinforced_scenario(grade, chosen):
+    assert choose_scenario(shipped_scenarios(), "b2b", grade).name == chosen
+    assert choose_scenario(shipped_scenarios(), "public", grade).name == "standard"
 
 
 @pytest.mark.parametrize("name", ["standard", "particuliers"])
@@ -431,7 +440,19 @@ def test_shipped_steps_follow_the_seeds_from_courtesy_to_the_legal_route(name):
     assert spoken == [False, True, False, True]
 
 
-@pytest.mark.parametrize("name", ["standard", "particuliers"])
+def test_the_reinforced_scenario_calls_sooner_and_reaches_the_notice_sooner():
+    fast, normal = shipped("renforce"), shipped("standard")
+    assert fast.steps[1].channels == ("call",) and fast.steps[1].offset == 1
+    assert fast.step("mise_en_demeure").offset < normal.step("mise_en_demeure").offset
+    assert fast.steps[-1].offset < normal.steps[-1].offset
+    order = ["courteous", "firm", "formal"]
+    assert [order.index(st.tone) for st in fast.steps] == sorted(
+        order.index(st.tone) for st in fast.steps)
+    # the keys it shares with the standard scenario let a client switch without repeats
+    assert {st.key for st in fast.steps} - {st.key for st in normal.steps} == {"appel_lendemain"}
+
+
+@pytest.mark.parametrize("name", ["standard", "particuliers", "renforce"])
 def test_the_shipped_formal_notice_is_required_approved_and_leaves_eight_days(name):
     s = shipped(name)
     notice = s.step("mise_en_demeure")
