@@ -253,12 +253,14 @@ def refresh_scores(conn: Connection, creditor_id: int, at: date, *,
     if not store:
         return found
     s = t.client_scores
-    rows = [{"client_id": cid, "computed_on": at, "score": a.score.score,
-             "grade": a.score.grade, "factors": score_json(a.score)["factors"],
-             "policy": score_json(a.score)["policy"]} for cid, a in found.items()]
-    ids = list(found)
-    for start in range(0, len(ids), 900):
-        conn.execute(s.delete().where(s.c.client_id.in_(ids[start:start + 900])))
+    rows = []
+    for cid, a in found.items():
+        data = score_json(a.score)
+        rows.append({"client_id": cid, "computed_on": at, "score": a.score.score,
+                     "grade": a.score.grade, "factors": data["factors"],
+                     "policy": data["policy"]})
+    conn.execute(s.delete().where(s.c.client_id.in_(
+        select(t.clients.c.id).where(t.clients.c.creditor_id == creditor_id))))
     for start in range(0, len(rows), 5000):
         conn.execute(s.insert(), rows[start:start + 5000])
     events = []
