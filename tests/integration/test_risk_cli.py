@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_financial_difficulties_from_call_notes_and_logged_emails(relance, ledge
     signs = js(relance, "signs", "list", "GOOD")
     assert sorted(s["source"] for s in signs) == ["call", "email"]
     score = js(relance, "score", "GOOD", "--at", AT.isoformat())
-    factor = [f for f in score["factors"] if f["key"] == "sign:financial_difficulties"][0]
+    factor = next(f for f in score["factors"] if f["key"] == "sign:financial_difficulties")
     assert factor["points"] == -15 and "(2 fois en 12 mois)" in factor["text"]
 
 
@@ -244,3 +245,26 @@ def test_claim_declaration_to_the_mandataire(relance, ledger, tmp_path):
     assert relance("proceedings", "close", str(pid), "--outcome", "clôture pour insuffisance "
                    "d'actif", "--date", "2026-12-30").exit_code == 0
     assert relance("proceedings", "close", str(pid), "--outcome", "x", ok=False).exit_code == 2
+
+
+def test_the_run_predicts_lateness_and_it_orders_the_call_list(relance, ledger, engine,
+                                                               tmp_path):
+    write(tmp_path / "new.csv", "number,client_ref,issue_date,due_date,amount\n"
+          "G9,GOOD,2026-10-17,2026-11-16,1000.00\nN1,NEW,2026-10-17,2026-11-16,1000.00\n")
+    relance("import", "invoices", str(tmp_path / "new.csv"))
+    relance("run", "--date", AT.isoformat())
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(t.invoices.c.number, t.invoice_predictions.c.p_late)
+                                   .join(t.invoice_predictions,
+                                         t.invoice_predictions.c.invoice_id == t.invoices.c.id))
+                      .all())
+    assert stored["L9"] == 1                                  # overdue already: certain
+    calls = json.loads(relance("calls", "--date", AT.isoformat(), "--json").stdout)
+    items = calls["calls"] if isinstance(calls, dict) else calls
+    assert items, "the run should have put calls on the list"
+    for item in items:
+        base = D(item["base_priority"])
+        p_late = D(item["p_late"]) if item["p_late"] else D(0)
+        assert D(item["priority"]) == (base * (1 + p_late)).quantize(D("0.01"))
+    priorities = [D(i["priority"]) for i in items]
+    assert priorities == sorted(priorities, reverse=True)

@@ -160,13 +160,13 @@ def test_late_share_and_average_delay_factors():
 
 @pytest.mark.parametrize("days, points", [(31, -3), (61, -6), (91, -10)])
 def test_longest_delay_factor(days, points):
-    s = score(behaviour(good_history() + [paid(AT - timedelta(days=200), days)], AT), ())
+    s = score(behaviour([*good_history(), paid(AT - timedelta(days=200), days)], AT), ())
     assert factor(s, "longest_delay").points == points
 
 
 @pytest.mark.parametrize("late, points", [(1, -2), (31, -6), (61, -10), (91, -15)])
 def test_overdue_now_factor(late, points):
-    s = score(behaviour(good_history() + [open_(AT - timedelta(days=late), "750.00")], AT), ())
+    s = score(behaviour([*good_history(), open_(AT - timedelta(days=late), "750.00")], AT), ())
     f = factor(s, "overdue")
     assert f.points == points
     assert "750,00\xa0€ échus impayés" in f.text
@@ -202,7 +202,7 @@ def test_each_warning_sign_costs_its_points(kind):
 
 def test_repeated_financial_difficulties_weigh_more():
     once = [ObservedSign("financial_difficulties", AT - timedelta(days=10))]
-    twice = once + [ObservedSign("financial_difficulties", AT - timedelta(days=40))]
+    twice = [*once, ObservedSign("financial_difficulties", AT - timedelta(days=40))]
     b = behaviour(good_history(), AT)
     assert factor(score(b, once), "sign:financial_difficulties").points == -8
     f = factor(score(b, twice), "sign:financial_difficulties")
@@ -236,7 +236,7 @@ def test_grades_and_policy_per_grade():
 
 
 def test_credit_limit_and_insurance_alerts():
-    b = behaviour(good_history() + [open_(AT - timedelta(days=50), "12000.00")], AT)
+    b = behaviour([*good_history(), open_(AT - timedelta(days=50), "12000.00")], AT)
     s = score(b, (), Limits(credit_limit=D("10000.00"), insured_limit=D("8000.00"),
                             insurer="Allianz Trade", declare_within_days=60))
     assert any("au-delà de la limite de crédit de 10\u202f000,00\xa0€" in a for a in s.alerts)

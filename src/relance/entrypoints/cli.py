@@ -742,3 +742,6 @@ from relance.entrypoints import cli_files as _cli_files  # noqa: E402,F401
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
 from relance.entrypoints import cli_risk as _cli_risk  # noqa: E402,F401
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401
+from relance.entrypoints.cli_predict import register as _register_predict  # noqa: E402
+
+_register_predict(cli)

@@ -88,6 +88,8 @@ def run_cmd(db_url: str | None, creditor_ref: str | None, run_date: date | None,
                    "ne sont pas calculables et les mises en demeure attendent. Ajoutez-le : "
                    f"relance rates add {half} --ecb … --legal-private … --legal-other … "
                    "--source URL")
+    for warning in report.warnings:
+        click.echo(f"Attention : {warning}")
 
 
 @cli.command("outbox")

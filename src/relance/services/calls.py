@@ -36,7 +36,9 @@ def call_list(conn: Connection, creditor: Any, on: date,
     if collector:
         query = query.where(c.c.collector == collector)
     items = []
-    for call in conn.execute(query):
+    calls = list(conn.execute(query))
+    predicted = _predictions(conn, creditor.id, [call.client_id for call in calls])
+    for call in calls:
         rows = [r for r in invoice_rows(conn, creditor.id, at=on, client_id=call.client_id)
                 if r.number in call.data.get("invoices", [])]
         penalties = penalties_for_rows(conn, creditor, rows, on)
@@ -46,9 +48,12 @@ def call_list(conn: Connection, creditor: Any, on: date,
             p = penalties.get(r.id)
             pen = getattr(p, "total", None)
             total_pen += pen or Decimal("0.00")
+            guess = predicted.get(r.id)
             invoices.append({"number": r.number, "due": r.due_date,
                              "open_amount": f"{r.open_amount:.2f}",
-                             "penalties": f"{pen:.2f}" if pen else None})
+                             "penalties": f"{pen:.2f}" if pen else None,
+                             "p_late": f"{guess[0]}" if guess else None,
+                             "expected_on": guess[1] if guess else None})
         contact = conn.execute(select(t.contacts.c.name, t.contacts.c.phone).where(
             t.contacts.c.client_id == call.client_id).order_by(
             t.contacts.c.is_primary.desc(), t.contacts.c.id)).first()
@@ -63,12 +68,31 @@ def call_list(conn: Connection, creditor: Any, on: date,
             invoices=[(r.number, r.due_date, r.open_amount) for r in rows], total_open=total,
             penalties=total_pen or None, creditor_name=creditor.legal_name,
             step_label=call.data.get("label", call.step_key), kind=call.kind)
+        # The predicted lateness raises the priority of the calls most likely to matter: the
+        # amount at stake times the days late, times (1 + the highest probability of delay).
+        p_late = max((predicted[r.id][0] for r in rows if r.id in predicted), default=None)
+        priority = call.priority * (1 + (p_late or 0))
         items.append({"id": call.id, "client": call.ref, "client_name": call.name,
                       "phone": (contact.phone if contact and contact.phone else call.phone),
-                      "collector": call.collector, "priority": f"{call.priority:.2f}",
+                      "collector": call.collector,
+                      "priority": f"{priority.quantize(Decimal('0.01'))}",
+                      "base_priority": f"{call.priority:.2f}",
+                      "p_late": f"{p_late}" if p_late is not None else None,
                       "step": call.step_key, "tone": call.tone, "invoices": invoices,
                       "total_open": f"{total:.2f}", "history": history, "script": script})
+    items.sort(key=lambda item: (-Decimal(item["priority"]), item["id"]))
     return items
+
+
+def _predictions(conn: Connection, creditor_id: int,
+                 client_ids: list[int]) -> dict[int, tuple[Decimal, date]]:
+    """The stored lateness prediction of the open invoices of these clients."""
+    if not client_ids:
+        return {}
+    p, inv = t.invoice_predictions, t.invoices
+    return {r.invoice_id: (r.p_late, r.expected_on) for r in conn.execute(
+        select(p.c.invoice_id, p.c.p_late, p.c.expected_on).join(inv, inv.c.id == p.c.invoice_id)
+        .where(inv.c.creditor_id == creditor_id, inv.c.client_id.in_(sorted(set(client_ids)))))}
 
 
 def _custom_script(call: Any, contact: Any, rows: list[Any], total: Decimal,

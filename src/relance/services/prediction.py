@@ -65,12 +65,12 @@ def _ledger(conn: Connection, creditor_id: int) -> tuple[list[Record], dict[str,
         paid[a.invoice_id] = total
         if total >= amounts[a.invoice_id]:
             settled[a.invoice_id] = a.on
-    disputed = dict(conn.execute(
-        select(t.disputes.c.invoice_id, func.min(t.disputes.c.opened_on))
-        .select_from(t.disputes.join(inv, t.disputes.c.invoice_id == inv.c.id))
-        .where(inv.c.creditor_id == creditor_id)
-        .group_by(t.disputes.c.invoice_id)
-    ).tuples().all())
+    disputed: dict[int, date] = {
+        row.invoice_id: row.first for row in conn.execute(
+            select(t.disputes.c.invoice_id, func.min(t.disputes.c.opened_on).label("first"))
+            .select_from(t.disputes.join(inv, t.disputes.c.invoice_id == inv.c.id))
+            .where(inv.c.creditor_id == creditor_id)
+            .group_by(t.disputes.c.invoice_id))}
     records = [Record(r.number, r.ref, r.issue_date, r.due_date, r.amount, settled.get(r.id),
                       disputed.get(r.id)) for r in rows]
     return records, {r.number: r.id for r in rows}

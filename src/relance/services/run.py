@@ -71,6 +71,7 @@ class RunReport:
     clients: int = 0
     already_done: int = 0
     missing_rates: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> list[dict[str, Any]]:
@@ -84,7 +85,7 @@ class RunReport:
         return {"date": self.run_date.isoformat(), "dry_run": self.dry_run,
                 "actions": self.actions, "skipped": self.skipped,
                 "clients": self.clients, "already_done": self.already_done,
-                "missing_rates": sorted(self.missing_rates)}
+                "missing_rates": sorted(self.missing_rates), "warnings": self.warnings}
 
 
 # --- locking and dates -----------------------------------------------------------------------
@@ -170,11 +171,28 @@ def run(engine: Engine, run_date: date, *, dry_run: bool = False, replay: bool =
             creditors = list(conn.execute(query))
         for creditor in creditors:
             _run_creditor(engine, creditor, run_date, dry_run, report, crash)
+            if not dry_run:
+                _refresh_predictions(engine, creditor, run_date, report)
         if not dry_run:
             with engine.begin() as conn:
                 conn.execute(t.runs.update().where(t.runs.c.run_date == run_date)
                              .values(finished_at=func.now()))
     return report
+
+
+def _refresh_predictions(engine: Engine, creditor: Any, run_date: date,
+                         report: RunReport) -> None:
+    """Predicted lateness of every open invoice, for the call list and the forecast. It is
+    advice: if it cannot be computed the run still stands, and says why."""
+    from relance.services.prediction import predict_open, store_predictions
+
+    try:
+        with engine.begin() as conn:
+            found = predict_open(conn, creditor.id, run_date)
+            store_predictions(conn, found, run_date, found.model_name)
+    except (ValueError, ArithmeticError, MemoryError) as exc:
+        report.warnings.append(f"Prévision des retards non calculée pour {creditor.ref} : "
+                               f"{exc}")
 
 
 @dataclass(frozen=True)
