@@ -740,8 +740,8 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
 from relance.entrypoints import cli_docs as _cli_docs  # noqa: E402,F401
 from relance.entrypoints import cli_files as _cli_files  # noqa: E402,F401
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
+from relance.entrypoints import cli_predict as _cli_predict  # noqa: E402
 from relance.entrypoints import cli_risk as _cli_risk  # noqa: E402,F401
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401
-from relance.entrypoints.cli_predict import register as _register_predict  # noqa: E402
 
-_register_predict(cli)
+_cli_predict.register(cli)
