@@ -734,6 +734,9 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
         click.echo(f"  relance --db sqlite:///{path} history {s.worst[0][0] if s.worst else ''}")
         click.echo(f"  relance --db sqlite:///{path} outbox")
         click.echo(f"  relance --db sqlite:///{path} calls --date {spec.end}")
+        if s.worst:
+            click.echo(f"  relance --db sqlite:///{path} score {s.worst[0][0]} --at {spec.end}")
+        click.echo(f"  relance --db sqlite:///{path} proceedings list")
 
 
 # The other command groups register themselves on `cli` (kept apart for readability).

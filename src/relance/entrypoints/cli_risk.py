@@ -44,10 +44,13 @@ def print_score(assessment: Any, *, indent: str = "") -> None:
         click.echo(f"{indent}ALERTE : {alert}")
     trend = {"amélioration": "en amélioration", "dégradation": "en dégradation",
              "stable": "stable"}.get(b.trend, "pas assez de factures pour le dire")
+    def days(value: Decimal) -> str:
+        return f"{value}".replace(".", ",").removesuffix(",0")
+
     click.echo(f"{indent}Comportement : {b.paid} facture(s) réglée(s), {b.paid_late} en retard "
-               f"({int(b.late_share * 100)} %), retard moyen {b.avg_days_late} j (pondéré "
-               f"{b.weighted_days_late} j), plus long {b.longest_delay} j"
-               + (f", DSO client {b.dso} j" if b.dso is not None else "")
+               f"({int(b.late_share * 100)} %), retard moyen {days(b.avg_days_late)} j "
+               f"(pondéré {days(b.weighted_days_late)} j), plus long {b.longest_delay} j"
+               + (f", DSO client {days(b.dso)} j" if b.dso is not None else "")
                + f", tendance {trend}.")
 
 

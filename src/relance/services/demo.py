@@ -121,6 +121,7 @@ def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days
 
     from relance.services.calls import record_call
     from relance.services.pauses import open_dispute, set_status
+    from relance.services.proceedings import open_proceeding
     from relance.services.run import run
 
     if days <= 0:
@@ -135,8 +136,16 @@ def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days
             if ref not in refs:
                 continue
             if kind == "insolvent":
-                set_status(conn, 1, refs[ref], {"legal_case": True}, start,
-                           "procédure collective ouverte (redressement judiciaire)")
+                client = conn.execute(select(t.clients).where(t.clients.c.id == refs[ref])).one()
+                consumer = client.kind == "b2c" and not client.siren
+                open_proceeding(conn, 1, client,
+                                kind="surendettement" if consumer else "redressement",
+                                judgment_date=start,
+                                published_on=None if consumer else start + timedelta(days=9),
+                                court="Tribunal de commerce de Lyon",
+                                administrator="Maître Claire Rousseau, mandataire judiciaire, "
+                                              "12 quai Saint-Antoine, 69002 Lyon",
+                                by="démo")
             elif kind == "difficulty":
                 set_status(conn, 1, refs[ref], {"late_cause": "financial_difficulty"}, start,
                            "trésorerie tendue, signalée par le client")
@@ -145,7 +154,7 @@ def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days
                              "prestation contestée : livrable incomplet", start)
     day = start
     while day <= end:
-        report = run(engine, day)
+        report = run(engine, day, predict=day == end)  # one model fit, for the last day
         summary.runs += 1
         summary.actions += len(report.actions)
         if day == end:
@@ -165,7 +174,9 @@ def simulate(engine: Engine, portfolio: Portfolio, summary: DemoSummary, *, days
                                 cause="forgetting" if kind == "forgetful" else
                                 "internal_process", note="rappel courtois, date obtenue")
                 elif kind == "difficulty":
-                    record_call(conn, 1, client, "voicemail", day, note="message laissé")
+                    record_call(conn, 1, client, "voicemail", day,
+                                note="la comptable évoque des difficultés de trésorerie, "
+                                     "on attend un virement de notre client")
                 else:
                     record_call(conn, 1, client, "no-answer", day)
         day += timedelta(days=1)
