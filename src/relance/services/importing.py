@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from babel.numbers import list_currencies
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from relance.adapters import tables as t
 from relance.adapters.bulk import bulk_insert, cents, reserve_ids
@@ -164,7 +164,18 @@ def import_file(
         if report.rows == 0:
             raise ImportFailed([ImportProblem(table.file, 0, "", "",
                                 "aucune ligne de données après l'en-tête")])
+    if engine.dialect.name == "postgresql" and report.rows >= ANALYZE_AFTER_ROWS:
+        # Fresh statistics after a bulk load: without them the planner takes a million-row
+        # table for an empty one and picks plans that run for minutes instead of seconds.
+        with engine.begin() as conn:
+            for name in ANALYZED[kind]:
+                conn.execute(text(f"ANALYZE {name}"))
     return report
+
+
+ANALYZE_AFTER_ROWS = 10_000
+ANALYZED = {"clients": ("clients", "contacts"), "invoices": ("invoices", "allocations", "clients"),
+            "payments": ("payments", "allocations")}
 
 
 # --- clients -------------------------------------------------------------------------------
