@@ -565,3 +565,48 @@ def proceedings_declared(db_url: str | None, creditor_ref: str | None, proceedin
         creditor = resolve_creditor(conn, creditor_ref)
         mark_declared(conn, creditor.id, proceeding_id, on or today())
     click.echo(f"Déclaration de créance de la procédure n° {proceeding_id} notée.")
+
+
+# --- report bad-payers (registered on the `report` group by entrypoints/cli.py) -------------
+
+
+@click.command("bad-payers")
+@db_option
+@creditor_option
+@click.option("--at", type=DATE, default=None, help="Situation à cette date.")
+@json_option
+def report_bad_payers(db_url: str | None, creditor_ref: str | None, at: date | None,
+                      as_json: bool) -> None:
+    """Classement des clients signalés mauvais payeurs, avec leurs raisons (usage interne)."""
+    from relance.services.risk import assess, bad_payers
+
+    at = at or today()
+    with bootstrap.database(db_url).connect() as conn:
+        creditor = resolve_creditor(conn, creditor_ref)
+        rows = bad_payers(conn, creditor.id)
+        scores = {a.client_id: a for a in assess(conn, creditor.id, at,
+                                                 [r.client_id for r in rows])} if rows else {}
+    data = []
+    for r in rows:
+        a = scores.get(r.client_id)
+        data.append({"client": r.ref, "name": r.name, "marked_on": r.marked_on,
+                     "marked_by": r.marked_by, "reason": r.reason,
+                     "proven_amount": r.proven_amount, "invoices": r.invoices,
+                     "overdue_amount": a.behaviour.overdue_amount if a else None,
+                     "grade": a.score.grade if a else None,
+                     "factors": [f.text for f in a.score.factors if f.points < 0] if a else []})
+    data.sort(key=lambda d: d["overdue_amount"] or d["proven_amount"], reverse=True)
+    if as_json:
+        emit_json({"at": at, "clients": data})
+        return
+    if not data:
+        click.echo("Aucun client signalé mauvais payeur.")
+        return
+    click.echo(f"Mauvais payeurs signalés au {format_date(at)} (usage interne, jamais partagé) :")
+    for rank, d in enumerate(data, 1):
+        click.echo(f"{rank}. {d['name']} ({d['client']}) — échu "
+                   f"{format_money(d['overdue_amount'] or d['proven_amount'])}, note "
+                   f"{d['grade']} ; signalé le {format_short_date(d['marked_on'])} par "
+                   f"{d['marked_by']} : {d['reason']}")
+        for text in d["factors"][:4]:
+            click.echo(f"     {text}")
