@@ -161,6 +161,10 @@ def test_bad_payer_needs_proven_unpaid_sums_and_goes_on_payment(relance, ledger,
             "--date", AT.isoformat())
     listed = js(relance, "bad-payers", "list")
     assert [(b["client"], b["proven_amount"]) for b in listed] == [("LATE", "3200.00")]
+    ranked = js(relance, "report", "bad-payers", "--at", AT.isoformat())["clients"]
+    assert [(r["client"], r["reason"], r["grade"]) for r in ranked] == [
+        ("LATE", "3 relances sans réponse", js(relance, "score", "LATE", "--at", AT.isoformat())["grade"])]
+    assert any("en retard" in f for f in ranked[0]["factors"])
     score = js(relance, "score", "LATE", "--at", AT.isoformat())
     assert not any("mauvais payeur" in f["text"] for f in score["factors"])   # CNIL
     write(tmp_path / "pay2.csv", "date,client_ref,amount,invoice_number\n"

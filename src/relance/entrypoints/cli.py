@@ -744,7 +744,16 @@ from relance.entrypoints import cli_docs as _cli_docs  # noqa: E402,F401
 from relance.entrypoints import cli_files as _cli_files  # noqa: E402,F401
 from relance.entrypoints import cli_law as _cli_law  # noqa: E402,F401
 from relance.entrypoints import cli_predict as _cli_predict  # noqa: E402
-from relance.entrypoints import cli_risk as _cli_risk  # noqa: E402,F401
+from relance.entrypoints import cli_reports as _cli_reports  # noqa: E402
+from relance.entrypoints import cli_reports_cash as _cli_reports_cash  # noqa: E402
+from relance.entrypoints import cli_reports_legal as _cli_reports_legal  # noqa: E402
+from relance.entrypoints import cli_risk as _cli_risk  # noqa: E402
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401
 
 _cli_predict.register(cli)
+_cli_reports.register(cli)
+_report_group = cli.commands["report"]
+assert isinstance(_report_group, click.Group)
+_cli_reports_cash.register(_report_group)
+_cli_reports_legal.register(_report_group)
+_cli_risk.register_report(_report_group)

@@ -610,3 +610,8 @@ def report_bad_payers(db_url: str | None, creditor_ref: str | None, at: date | N
                    f"{d['marked_by']} : {d['reason']}")
         for text in d["factors"][:4]:
             click.echo(f"     {text}")
+
+
+def register_report(report_group: click.Group) -> None:
+    """Add `report bad-payers` to the `report` group."""
+    report_group.add_command(report_bad_payers)

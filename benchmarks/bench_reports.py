@@ -1,0 +1,99 @@
+"""Reports benchmark: the aged balance and the DSO on 100,000 clients and 1,000,000 invoices.
+
+    python benchmarks/bench_reports.py [--clients 100000] [--invoices 1000000] [--db both]
+                                       [--postgres-url URL] [--at 2026-06-30] [--repeat 3]
+
+Imports the generated portfolio (clients, invoices, payments), then times `aging` and `dso`
+(with its 12 month-ends), best of `--repeat`, on SQLite and PostgreSQL. The PostgreSQL database
+is emptied first: it defaults to `bench` (create it with
+`psql -U postgres -h 127.0.0.1 -c 'create database bench'`), never the `test` database.
+Targets (issue 7): under 2 s each on PostgreSQL, under 4 s on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_import import fresh_engine
+
+from relance.demo.portfolio import Portfolio, PortfolioSpec
+from relance.services.importing import import_file
+from relance.services.reports import aging, dso
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+TARGETS = {"sqlite": 4.0, "postgresql": 2.0}
+
+
+def best_of(engine: Any, repeat: int, work: Callable[[Any], Any]) -> tuple[float, Any]:
+    """The shortest of `repeat` runs, each on a fresh connection, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            result = work(conn)
+            best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def bench(url: str, files: dict[str, Path], at: date, repeat: int) -> None:
+    """Load the portfolio into `url`, then time both reports."""
+    engine = fresh_engine(url)
+    name = engine.dialect.name
+    print(f"--- {name}")
+    started = time.perf_counter()
+    for kind in ("clients", "invoices", "payments"):
+        import_file(engine, kind, files[kind])
+    print(f"  loaded in {time.perf_counter() - started:.1f} s")
+    target = TARGETS.get(name, 4.0)
+    elapsed, a = best_of(engine, repeat, lambda conn: aging(conn, 1, at))
+    print(f"  aging at {at}: {elapsed:.2f} s (target < {target:.0f} s"
+          f"{'' if elapsed < target else ', MISSED'}) — {a.open_invoices:,} open invoices, "
+          f"{len(a.clients):,} clients, total {a.total:,.2f}, unallocated credit "
+          f"{a.unallocated_credit:,.2f}")
+    print("    buckets: " + ", ".join(f"{k} {v:,.2f}" for k, v in a.buckets.items()))
+    elapsed, d = best_of(engine, repeat, lambda conn: dso(conn, 1, at))
+    print(f"  dso at {at} (+ 12 month-ends): {elapsed:.2f} s (target < {target:.0f} s"
+          f"{'' if elapsed < target else ', MISSED'}) — simple {d.dso_simple} d, countback "
+          f"{d.dso_countback} d, receivables {d.receivables:,.2f}")
+    if d.receivables != a.total:
+        print(f"  MISMATCH: dso receivables {d.receivables} != aging total {a.total}")
+    engine.dispose()
+
+
+def main() -> None:
+    """Generate the portfolio once, then benchmark each database."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--postgres-url", default=POSTGRES)
+    parser.add_argument("--at", type=date.fromisoformat, default=date(2026, 6, 30))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if args.db != "sqlite" and make_url(args.postgres_url).database == "test":
+        raise SystemExit("Refusing to benchmark on the `test` database (it would be emptied).")
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        files = Portfolio(PortfolioSpec(clients=args.clients, invoices=args.invoices)
+                          ).write_csv(Path(folder))
+        print(f"generated {args.invoices:,} invoices for {args.clients:,} clients in "
+              f"{time.perf_counter() - started:.1f} s")
+        if args.db in ("sqlite", "both"):
+            bench(f"sqlite:///{Path(folder) / 'reports.db'}", files, args.at, args.repeat)
+        if args.db in ("postgres", "both"):
+            bench(args.postgres_url, files, args.at, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
