@@ -38,11 +38,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 
 from relance.adapters import tables as t
-from relance.adapters.repository import credit_notes, invoices_with_open_amount
-from relance.adapters.tables import Money
 from relance.domain.money import ZERO
 
 CURRENCY = "EUR"
@@ -141,89 +154,178 @@ def bucket_bounds(at: date) -> tuple[date, date, date]:
 
 
 def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
-    """The aged balance at `at`: one GROUP BY query over the open invoices, one for credits."""
-    base = invoices_with_open_amount(creditor_id, at).subquery("aging_open")
-    due, open_amount = base.c.due_date, base.c.open_amount
+    """The aged balance at `at`, in one query: the open invoices and the credit moves of each
+    client, grouped by client with a sum per bucket."""
+    _tune(conn)
+    base = _open_invoices(conn, creditor_id, at)
+    due, open_cents = base.c.due_date, base.c.open_cents
     d30, d60, d90 = bucket_bounds(at)
-    conditions = {
-        "not_due": due >= at,
-        "1-30": and_(due < at, due >= d30),
-        "31-60": and_(due < d30, due >= d60),
-        "61-90": and_(due < d60, due >= d90),
-        "90+": due < d90,
-    }
-    sums = [type_coerce(func.sum(case((cond, open_amount), else_=literal(0))), Money())
-            .label(f"b{i}") for i, cond in enumerate(conditions.values())]
-    query = (
-        select(base.c.client_id, base.c.client_ref, base.c.client_name, base.c.currency,
-               func.count().label("n"),
-               type_coerce(func.sum(open_amount), Money()).label("total"), *sums)
-        .where(open_amount > 0)
-        .group_by(base.c.client_id, base.c.client_ref, base.c.client_name, base.c.currency)
+    conditions = (
+        due >= at,                          # not_due
+        and_(due < at, due >= d30),         # 1-30
+        and_(due < d30, due >= d60),        # 31-60
+        and_(due < d60, due >= d90),        # 61-90
+        due < d90,                          # 90+
     )
-    lines: dict[int, AgingLine] = {}
-    others: dict[str, tuple[int, Decimal]] = {}
-    for r in conn.execute(query):
-        if r.currency != CURRENCY:
-            n, amount = others.get(r.currency, (0, ZERO))
-            others[r.currency] = (n + int(r.n), amount + r.total)
+    zero: Any = literal_column("0")
+    invoice_rows = select(
+        base.c.client_id.label("client_id"), base.c.currency.label("currency"),
+        literal_column("1").label("n"), open_cents.label("total"),
+        *(case((cond, open_cents), else_=zero).label(f"b{i}")
+          for i, cond in enumerate(conditions)),
+        zero.label("credit"),
+    ).where(open_cents > 0)
+    moves = union_all(*_credit_moves(conn, creditor_id, at)).subquery("credit_moves")
+    credit_rows = select(moves.c.client_id, literal(CURRENCY), zero, zero,
+                         *(zero for _ in BUCKETS), moves.c.cents)
+    rows = union_all(invoice_rows, credit_rows).subquery("aging_rows")
+    count, credit = func.sum(rows.c.n), _cents_sum(rows.c.credit)
+    grouped = (
+        select(rows.c.client_id, rows.c.currency, count.label("n"),
+               _cents_sum(rows.c.total).label("total"),
+               *(_cents_sum(rows.c[f"b{i}"]).label(f"b{i}") for i in range(len(BUCKETS))),
+               credit.label("credit"))
+        .group_by(rows.c.client_id, rows.c.currency)
+        .having(or_(count > 0, credit > 0))
+        .subquery("aging_clients"))
+    query = select(grouped, t.clients.c.ref, t.clients.c.name).select_from(
+        grouped.join(t.clients, t.clients.c.id == grouped.c.client_id))
+    lines: list[AgingLine] = []
+    others: dict[str, tuple[int, int]] = {}
+    totals = [0] * (len(BUCKETS) + 2)           # cents: total, each bucket, credit
+    for client_id, currency, n, *cents, ref, name in conn.execute(query):
+        if currency != CURRENCY:
+            count_, amount = others.get(currency, (0, 0))
+            others[currency] = (count_ + int(n), amount + int(cents[0]))
             continue
-        buckets = {k: getattr(r, f"b{i}") or ZERO for i, k in enumerate(BUCKETS)}
-        lines[r.client_id] = AgingLine(r.client_id, r.client_ref, r.client_name, r.total,
-                                       int(r.n), buckets, ZERO)
-    for client_id, ref, name, credit in unallocated_credit(conn, creditor_id, at):
-        line = lines.get(client_id)
-        lines[client_id] = (AgingLine(client_id, ref, name, ZERO, 0, _zeros(), credit)
-                            if line is None else
-                            AgingLine(line.client_id, line.ref, line.name, line.total,
-                                      line.open_invoices, line.buckets, credit))
-    clients = tuple(sorted(lines.values(), key=lambda c: c.ref))
-    totals = {k: sum((c.buckets[k] for c in clients), ZERO) for k in BUCKETS}
+        for i, value in enumerate(cents):
+            totals[i] += int(value or 0)
+        lines.append(AgingLine(client_id, ref, name, _euros(cents[0]), int(n),
+                               dict(zip(BUCKETS, map(_euros, cents[1:-1]), strict=True)),
+                               _euros(cents[-1])))
+    lines.sort(key=lambda c: c.ref)
     warnings = tuple(
-        f"{n} facture(s) ouverte(s) en {cur} non comprise(s) ({amount:.2f} {cur})."
+        f"{n} facture(s) ouverte(s) en {cur} non comprise(s) ({_euros(amount)} {cur})."
         for cur, (n, amount) in sorted(others.items()))
-    return Aging(at=at, total=sum(totals.values(), ZERO),
-                 open_invoices=sum(c.open_invoices for c in clients), buckets=totals,
-                 unallocated_credit=sum((c.unallocated_credit for c in clients), ZERO),
-                 clients=clients, warnings=warnings)
+    return Aging(at=at, total=_euros(totals[0]),
+                 open_invoices=sum(c.open_invoices for c in lines),
+                 buckets=dict(zip(BUCKETS, map(_euros, totals[1:-1]), strict=True)),
+                 unallocated_credit=_euros(totals[-1]), clients=tuple(lines), warnings=warnings)
 
 
-def unallocated_credit(conn: Connection, creditor_id: int,
-                       at: date) -> list[tuple[int, str, str, Decimal]]:
-    """(client id, ref, name, credit) of the clients holding unallocated credit at `at`.
+def _cents_sum(expr: Any) -> Any:
+    """SUM of amounts in cents, kept an integer (PostgreSQL would compute in numeric)."""
+    return cast(func.sum(expr), BigInteger)
+
+
+def _euros(cents: int | Decimal | None) -> Decimal:
+    """Cents from SQL as an amount with two decimals."""
+    return Decimal(int(cents)).scaleb(-2) if cents else ZERO
+
+
+def _tune(conn: Connection) -> None:
+    """PostgreSQL: no JIT for these one-off scans (compiling costs more than it saves)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL jit = off"))
+
+
+def _of_creditor(conn: Connection, table: Any, creditor_id: int) -> Any:
+    """`table.creditor_id = creditor_id`, written `+ 0` on SQLite: a report reads every row of
+    the creditor, and without statistics SQLite would walk them through the (creditor, number)
+    index in random order instead of scanning the table in order, several times slower."""
+    column = table.c.creditor_id
+    return (column + 0 if conn.dialect.name == "sqlite" else column) == creditor_id
+
+
+def _late_allocations(conn: Connection, creditor_id: int, at: date) -> Any:
+    """Per invoice, what of its allocations is dated after `at` (payments dated later, credit
+    notes issued later): usually few rows, found from the payments and credit notes."""
+    a, p, inv = t.allocations, t.payments, t.invoices
+    later_payments = select(p.c.id).where(p.c.creditor_id == creditor_id, p.c.date > at)
+    later_notes = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
+                                         inv.c.doc_type == "credit_note", inv.c.issue_date > at)
+    moves = union_all(
+        select(a.c.invoice_id, a.c.amount).where(a.c.payment_id.in_(later_payments)),
+        select(a.c.invoice_id, a.c.amount).where(a.c.credit_note_id.in_(later_notes)),
+    ).subquery("late_moves")
+    return (select(moves.c.invoice_id, _cents_sum(moves.c.amount).label("late"))
+            .group_by(moves.c.invoice_id).subquery("late"))
+
+
+def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
+    """Every invoice issued on or before `at` with its open amount at `at` in cents (id,
+    client_id, due_date, currency, open_cents): its amount, less all its allocations, plus those
+    dated after `at`.
+
+    The same sum in the shape each planner runs best on a million invoices: SQLite walks the
+    invoices in table order and looks up each one's allocations (an outer join grouped by
+    invoice), PostgreSQL hashes the allocations summed per invoice.
+    """
+    inv, a = t.invoices, t.allocations
+    issued = (_of_creditor(conn, inv, creditor_id), inv.c.doc_type == "invoice",
+              inv.c.issue_date <= at)
+    columns = (inv.c.id, inv.c.client_id, inv.c.due_date, inv.c.currency)
+    if conn.dialect.name == "sqlite":
+        rest = inv.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)
+        per_invoice = (select(*columns, rest.label("rest"))
+                       .select_from(inv.outerjoin(a, a.c.invoice_id == inv.c.id))
+                       .where(*issued).group_by(*columns, inv.c.amount))
+    else:
+        settled = (select(a.c.invoice_id, _cents_sum(a.c.amount).label("settled"))
+                   .group_by(a.c.invoice_id).subquery("settled_all"))
+        rest = inv.c.amount - func.coalesce(settled.c.settled, 0)
+        per_invoice = (select(*columns, rest.label("rest"))
+                       .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
+                       .where(*issued))
+    v = per_invoice.subquery("per_invoice")
+    late = _late_allocations(conn, creditor_id, at)
+    open_cents = type_coerce(v.c.rest + func.coalesce(late.c.late, 0), BigInteger)
+    return (select(v.c.id, v.c.client_id, v.c.due_date, v.c.currency,
+                   open_cents.label("open_cents"))
+            .select_from(v.outerjoin(late, late.c.invoice_id == v.c.id))
+            .subquery("open_invoices"))
+
+
+def _credit_moves(conn: Connection, creditor_id: int, at: date) -> list[Any]:
+    """SELECTs of (client_id, cents) adding up to each client's unallocated credit at `at`.
 
     The credit is the payments dated on or before `at` and the credit notes (in euros) issued
     on or before it, less what of them was allocated to invoices existing at `at` (issued on or
-    before it): a payment received before its invoice was issued is credit until then.
+    before it): a payment received before its invoice was issued is credit until then. Summed
+    as what each payment or credit note has left today, plus what of it went to invoices issued
+    after `at`.
     """
     p, a, inv = t.payments, t.allocations, t.invoices
-    target = inv.alias("credit_target")
-    notes = inv.alias("credit_notes_used")
-    received = select(p.c.client_id.label("client_id"), p.c.amount.label("amount")).where(
-        p.c.creditor_id == creditor_id, p.c.date <= at)
-    paid_out = (
-        select(p.c.client_id, -a.c.amount)
-        .select_from(a.join(p, a.c.payment_id == p.c.id)
-                     .join(target, a.c.invoice_id == target.c.id))
-        .where(p.c.creditor_id == creditor_id, p.c.date <= at, target.c.issue_date <= at))
-    credited = select(inv.c.client_id, inv.c.amount).where(
-        inv.c.creditor_id == creditor_id, inv.c.doc_type == "credit_note",
-        inv.c.currency == CURRENCY, inv.c.issue_date <= at)
-    credit_used = (
-        select(notes.c.client_id, -a.c.amount)
-        .select_from(a.join(notes, a.c.credit_note_id == notes.c.id)
-                     .join(target, a.c.invoice_id == target.c.id))
-        .where(notes.c.creditor_id == creditor_id, notes.c.currency == CURRENCY,
-               notes.c.issue_date <= at, target.c.issue_date <= at))
-    moves = union_all(received, paid_out, credited, credit_used).subquery("credit_moves")
-    total = func.sum(moves.c.amount)
-    query = (
-        select(moves.c.client_id, t.clients.c.ref, t.clients.c.name,
-               type_coerce(total, Money()).label("credit"))
-        .select_from(moves.join(t.clients, t.clients.c.id == moves.c.client_id))
-        .group_by(moves.c.client_id, t.clients.c.ref, t.clients.c.name)
-        .having(total > 0))
-    return [(r.client_id, r.ref, r.name, r.credit) for r in conn.execute(query)]
+    notes = inv.alias("credit_notes_left")
+    left_on_payments = (
+        select(p.c.client_id.label("client_id"),
+               (p.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)).label("cents"))
+        .select_from(p.outerjoin(a, a.c.payment_id == p.c.id))
+        .where(p.c.creditor_id == creditor_id, p.c.date <= at)
+        .group_by(p.c.id, p.c.client_id, p.c.amount)
+        .subquery("left_on_payments"))
+    left_on_notes = (
+        select(notes.c.client_id.label("client_id"),
+               (notes.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)).label("cents"))
+        .select_from(notes.outerjoin(a, a.c.credit_note_id == notes.c.id))
+        .where(_of_creditor(conn, notes, creditor_id), notes.c.doc_type == "credit_note",
+               notes.c.currency == CURRENCY, notes.c.issue_date <= at)
+        .group_by(notes.c.id, notes.c.client_id, notes.c.amount)
+        .subquery("left_on_notes"))
+    later_invoices = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
+                                            inv.c.doc_type == "invoice", inv.c.issue_date > at)
+    return [
+        select(left_on_payments.c.client_id, left_on_payments.c.cents)
+        .where(left_on_payments.c.cents > 0),
+        select(left_on_notes.c.client_id, left_on_notes.c.cents)
+        .where(left_on_notes.c.cents > 0),
+        select(p.c.client_id, a.c.amount).select_from(a.join(p, a.c.payment_id == p.c.id))
+        .where(a.c.invoice_id.in_(later_invoices), p.c.date <= at),
+        select(notes.c.client_id, a.c.amount)
+        .select_from(a.join(notes, a.c.credit_note_id == notes.c.id))
+        .where(a.c.invoice_id.in_(later_invoices), notes.c.issue_date <= at,
+               notes.c.currency == CURRENCY),
+    ]
 
 
 # --- DSO --------------------------------------------------------------------------------------
@@ -379,33 +481,37 @@ def _daily(conn: Connection, creditor_id: int,
            at: date) -> tuple[DailyAmounts, DailyAmounts, DailyAmounts]:
     """By day up to `at`: invoices issued, sales (invoices less credit notes) and allocations
     reducing those invoices (on the later of their effective date and the invoice's issue)."""
+    _tune(conn)
     inv, a, p = t.invoices, t.allocations, t.payments
     issued = (
         select(inv.c.issue_date, inv.c.doc_type,
-               type_coerce(func.sum(inv.c.amount), Money()).label("amount"))
-        .where(inv.c.creditor_id == creditor_id, inv.c.currency == CURRENCY,
+               _cents_sum(inv.c.amount).label("cents"))
+        .where(_of_creditor(conn, inv, creditor_id), inv.c.currency == CURRENCY,
                inv.c.issue_date <= at)
         .group_by(inv.c.issue_date, inv.c.doc_type))
     invoiced: dict[date, Decimal] = {}
     sales: dict[date, Decimal] = {}
     for r in conn.execute(issued):
-        sign = 1 if r.doc_type == "invoice" else -1
-        sales[r.issue_date] = sales.get(r.issue_date, ZERO) + sign * r.amount
+        amount = _euros(r.cents)
+        sales[r.issue_date] = sales.get(r.issue_date, ZERO) + (
+            amount if r.doc_type == "invoice" else -amount)
         if r.doc_type == "invoice":
-            invoiced[r.issue_date] = invoiced.get(r.issue_date, ZERO) + r.amount
+            invoiced[r.issue_date] = invoiced.get(r.issue_date, ZERO) + amount
 
     target = inv.alias("dso_target")
-    effective = func.coalesce(p.c.date, credit_notes.c.issue_date)
-    on = type_coerce(case((effective > target.c.issue_date, effective),
-                          else_=target.c.issue_date), Date).label("day")
-    allocated = (
-        select(on, type_coerce(func.sum(a.c.amount), Money()).label("amount"))
-        .select_from(a.join(target, a.c.invoice_id == target.c.id)
-                     .outerjoin(p, a.c.payment_id == p.c.id)
-                     .outerjoin(credit_notes, a.c.credit_note_id == credit_notes.c.id))
-        .where(target.c.creditor_id == creditor_id, target.c.doc_type == "invoice",
-               target.c.currency == CURRENCY, target.c.issue_date <= at, effective <= at)
-        .group_by(on))
-    settled = {r.day: r.amount for r in conn.execute(allocated)}
-    return DailyAmounts(invoiced), DailyAmounts(sales), DailyAmounts(settled)
+    notes = inv.alias("dso_credit_notes")
 
+    def reducing(source: Any, on_source: Any, dated: Any) -> Any:
+        day = case((dated > target.c.issue_date, dated), else_=target.c.issue_date)
+        return (select(day.label("day"), a.c.amount)
+                .select_from(a.join(source, on_source).join(target, a.c.invoice_id == target.c.id))
+                .where(_of_creditor(conn, target, creditor_id), target.c.doc_type == "invoice",
+                       target.c.currency == CURRENCY, target.c.issue_date <= at, dated <= at))
+
+    moves = union_all(reducing(p, a.c.payment_id == p.c.id, p.c.date),
+                      reducing(notes, a.c.credit_note_id == notes.c.id, notes.c.issue_date)
+                      ).subquery("dso_moves")
+    day = type_coerce(moves.c.day, Date).label("day")
+    allocated = select(day, _cents_sum(moves.c.amount).label("cents")).group_by(moves.c.day)
+    settled = {r.day: _euros(r.cents) for r in conn.execute(allocated)}
+    return DailyAmounts(invoiced), DailyAmounts(sales), DailyAmounts(settled)

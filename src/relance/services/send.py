@@ -106,10 +106,16 @@ def claim(conn: Connection, limit: int, run_date: date | None = None) -> list[in
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(conn.execute(query).scalars())
-    if ids:
-        conn.execute(update(o).where(o.c.id.in_(ids), o.c.status == "pending").values(
-            status="sending", claimed_by=holder(), claimed_at=now()))
-    return ids
+    if not ids:
+        return ids
+    me, at = holder(), now()
+    conn.execute(update(o).where(o.c.id.in_(ids), o.c.status == "pending").values(
+        status="sending", claimed_by=me, claimed_at=at))
+    # Only what this process really took: on SQLite another sender may have claimed some of
+    # the rows between the read and the write (the UPDATE then leaves them alone).
+    return list(conn.execute(select(o.c.id).where(
+        o.c.id.in_(ids), o.c.status == "sending", o.c.claimed_by == me,
+        o.c.claimed_at == at).order_by(o.c.id)).scalars())
 
 
 def send(engine: Engine, *, transport: Any, sms_transport: Any, output: Path,
