@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from relance.adapters import tables as t
 from relance.entrypoints.cli import cli
 from relance.entrypoints.cli_reports import register
 from relance.i18n import format_money
@@ -132,6 +134,59 @@ def test_aged_balance_moves_with_the_date(relance, ledger):
     # Before anything was issued: empty.
     early = js(relance, "report", "aging", "--at", "2025-01-01")
     assert (early["total"], early["open_invoices"], early["clients"]) == ("0.00", 0, [])
+
+
+def test_aged_balance_agrees_with_the_ledger_queries_at_every_date(relance, ledger, engine):
+    """The report's set-wise query against the open amounts of the ledger's own query
+    (`invoices_with_open_amount`), bucketed in Python, every 5 days over the whole history."""
+    from relance.adapters.repository import invoices_with_open_amount
+    from relance.services.reports import aging, bucket_of
+
+    with engine.connect() as conn:
+        creditor_id = conn.execute(select(t.creditors.c.id)).scalar_one()
+        day = date(2025, 11, 1)
+        while day <= date(2026, 5, 31):
+            expected: dict[str, dict[str, D]] = {}
+            counts: dict[str, int] = {}
+            for r in conn.execute(invoices_with_open_amount(creditor_id, day)):
+                if r.open_amount > 0 and r.currency == "EUR":
+                    per = expected.setdefault(r.client_ref, {k: D("0.00") for k in EMPTY})
+                    per[bucket_of((day - r.due_date).days)] += r.open_amount
+                    counts[r.client_ref] = counts.get(r.client_ref, 0) + 1
+            found = aging(conn, creditor_id, day)
+            assert {c.ref: c.buckets for c in found.clients if c.open_invoices} == expected, day
+            assert {c.ref: c.open_invoices for c in found.clients if c.open_invoices} == counts
+            day += timedelta(days=5)
+
+
+def test_another_creditors_ledger_stays_out(relance, ledger, tmp_path):
+    """An accounting firm keeps several companies in one base: each report is its own."""
+    relance("creditors", "add", "OTHER", "--name", "Autre SAS")
+    write(tmp_path / "o_clients.csv", "client_ref,name\nA,Alpha chez Autre\nZ,Zeta SA\n")
+    write(tmp_path / "o_invoices.csv",
+          "number,client_ref,issue_date,due_date,amount,type,applies_to\n"
+          "O1,A,2026-01-02,2026-02-01,777.00,invoice,\n"
+          "O2,Z,2026-03-01,2026-03-31,50.00,invoice,\n"
+          "OA1,Z,2026-03-02,,20.00,avoir,\n"
+          "O3,Z,2026-04-01,2026-05-01,500.00,invoice,\n")
+    write(tmp_path / "o_payments.csv", "date,client_ref,amount,invoice_number\n"
+          "2026-03-10,A,100.00,O1\n2026-03-20,Z,500.00,O3\n2026-03-21,Z,9.00,\n")
+    for kind in ("clients", "invoices", "payments"):
+        relance("import", kind, str(tmp_path / f"o_{kind}.csv"), "--creditor", "OTHER")
+    acme = js(relance, "report", "aging", "--at", AT.isoformat(), "--creditor", "ACME")
+    assert (acme["total"], acme["open_invoices"], acme["unallocated_credit"]) == (
+        "3964.00", 12, "1170.00")
+    other = js(relance, "report", "aging", "--at", AT.isoformat(), "--creditor", "OTHER")
+    # O1 677 open 59 days late; O2 50 - 20 (the credit note went to it) - 9 (the payment
+    # without invoice number went to it) = 21, due AT; Z's 500 paid for O3, issued after AT:
+    # credit at AT.
+    assert [(c["ref"], c["total"], c["unallocated_credit"]) for c in other["clients"]] == [
+        ("A", "677.00", "0.00"), ("Z", "21.00", "500.00")]
+    assert other["buckets"] == buckets(not_due="21.00", b31="677.00")
+    acme_dso = js(relance, "report", "dso", "--at", AT.isoformat(), "--creditor", "ACME")
+    assert (acme_dso["receivables"], acme_dso["sales_90_days"]) == ("3964.00", "4232.00")
+    other_dso = js(relance, "report", "dso", "--at", AT.isoformat(), "--creditor", "OTHER")
+    assert (other_dso["receivables"], other_dso["sales_90_days"]) == ("698.00", "807.00")
 
 
 def test_aged_balance_in_french(relance, ledger, tmp_path):

@@ -23,9 +23,19 @@ DSO (days sales outstanding), where sales are the invoices issued minus the cred
 Both are rounded to 0.1 day, half up; None when there are no sales to divide by (or, for the
 countback, when the receivables exceed every sale on record).
 
-The receivables of the DSO are the sum of the open amounts of the aged balance: since an
-allocation never exceeds what is open on its invoice, that is the invoices issued minus the
-allocations effective by then, which one scan of each table gives for every date at once.
+How it is computed, on a million invoices (see benchmarks/bench_reports.py):
+
+- the open amount of an invoice at `at` is its amount, less all its allocations, plus those
+  dated after `at` (payments dated later, credit notes issued later): the allocations are summed
+  per invoice without joining every one to its payment, and the later ones, usually few, are
+  found from the payments and credit notes dated after `at`;
+- the aged balance groups the open invoices by client with a CASE per bucket; the due date is
+  compared with boundary dates computed in Python (no date arithmetic in SQL: dates are ISO text
+  on SQLite);
+- the receivables of the DSO are the sum of the open amounts of the aged balance: since an
+  allocation never exceeds what is open on its invoice, that is the invoices issued minus the
+  allocations effective by then, summed per day in one scan, which gives every date of the
+  trend at once; the sales are summed per day too, and the countback walks them in Python.
 """
 
 from __future__ import annotations
@@ -47,8 +57,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    literal_column,
-    or_,
     select,
     text,
     type_coerce,
@@ -154,9 +162,10 @@ def bucket_bounds(at: date) -> tuple[date, date, date]:
 
 
 def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
-    """The aged balance at `at`, in one query: the open invoices and the credit moves of each
-    client, grouped by client with a sum per bucket."""
+    """The aged balance at `at`: one GROUP BY query over the open invoices, by client with a
+    sum per bucket, and one over the credit moves."""
     _tune(conn)
+    credits = {r[0]: r for r in unallocated_credit(conn, creditor_id, at)}
     base = _open_invoices(conn, creditor_id, at)
     due, open_cents = base.c.due_date, base.c.open_cents
     d30, d60, d90 = bucket_bounds(at)
@@ -167,50 +176,41 @@ def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
         and_(due < d60, due >= d90),        # 61-90
         due < d90,                          # 90+
     )
-    zero: Any = literal_column("0")
-    invoice_rows = select(
-        base.c.client_id.label("client_id"), base.c.currency.label("currency"),
-        literal_column("1").label("n"), open_cents.label("total"),
-        *(case((cond, open_cents), else_=zero).label(f"b{i}")
-          for i, cond in enumerate(conditions)),
-        zero.label("credit"),
-    ).where(open_cents > 0)
-    moves = union_all(*_credit_moves(conn, creditor_id, at)).subquery("credit_moves")
-    credit_rows = select(moves.c.client_id, literal(CURRENCY), zero, zero,
-                         *(zero for _ in BUCKETS), moves.c.cents)
-    rows = union_all(invoice_rows, credit_rows).subquery("aging_rows")
-    count, credit = func.sum(rows.c.n), _cents_sum(rows.c.credit)
     grouped = (
-        select(rows.c.client_id, rows.c.currency, count.label("n"),
-               _cents_sum(rows.c.total).label("total"),
-               *(_cents_sum(rows.c[f"b{i}"]).label(f"b{i}") for i in range(len(BUCKETS))),
-               credit.label("credit"))
-        .group_by(rows.c.client_id, rows.c.currency)
-        .having(or_(count > 0, credit > 0))
+        select(base.c.client_id, base.c.currency, func.count().label("n"),
+               _cents_sum(open_cents).label("total"),
+               *(_cents_sum(case((cond, open_cents), else_=literal(0))).label(f"b{i}")
+                 for i, cond in enumerate(conditions)))
+        .where(open_cents > 0)
+        .group_by(base.c.client_id, base.c.currency)
         .subquery("aging_clients"))
     query = select(grouped, t.clients.c.ref, t.clients.c.name).select_from(
         grouped.join(t.clients, t.clients.c.id == grouped.c.client_id))
     lines: list[AgingLine] = []
     others: dict[str, tuple[int, int]] = {}
-    totals = [0] * (len(BUCKETS) + 2)           # cents: total, each bucket, credit
+    totals = [0] * (len(BUCKETS) + 1)           # cents: total, then each bucket
     for client_id, currency, n, *cents, ref, name in conn.execute(query):
         if currency != CURRENCY:
-            count_, amount = others.get(currency, (0, 0))
-            others[currency] = (count_ + int(n), amount + int(cents[0]))
+            count, amount = others.get(currency, (0, 0))
+            others[currency] = (count + int(n), amount + int(cents[0]))
             continue
         for i, value in enumerate(cents):
             totals[i] += int(value or 0)
+        credit = credits.pop(client_id, None)
         lines.append(AgingLine(client_id, ref, name, _euros(cents[0]), int(n),
-                               dict(zip(BUCKETS, map(_euros, cents[1:-1]), strict=True)),
-                               _euros(cents[-1])))
+                               dict(zip(BUCKETS, map(_euros, cents[1:]), strict=True)),
+                               ZERO if credit is None else credit[3]))
+    lines.extend(AgingLine(client_id, ref, name, ZERO, 0, _zeros(), credit)
+                 for client_id, ref, name, credit in credits.values())
     lines.sort(key=lambda c: c.ref)
     warnings = tuple(
         f"{n} facture(s) ouverte(s) en {cur} non comprise(s) ({_euros(amount)} {cur})."
         for cur, (n, amount) in sorted(others.items()))
     return Aging(at=at, total=_euros(totals[0]),
                  open_invoices=sum(c.open_invoices for c in lines),
-                 buckets=dict(zip(BUCKETS, map(_euros, totals[1:-1]), strict=True)),
-                 unallocated_credit=_euros(totals[-1]), clients=tuple(lines), warnings=warnings)
+                 buckets=dict(zip(BUCKETS, map(_euros, totals[1:]), strict=True)),
+                 unallocated_credit=sum((c.unallocated_credit for c in lines), ZERO),
+                 clients=tuple(lines), warnings=warnings)
 
 
 def _cents_sum(expr: Any) -> Any:
@@ -224,7 +224,8 @@ def _euros(cents: int | Decimal | None) -> Decimal:
 
 
 def _tune(conn: Connection) -> None:
-    """PostgreSQL: no JIT for these one-off scans (compiling costs more than it saves)."""
+    """PostgreSQL: no JIT for these one-off scans, for the rest of the transaction (compiling
+    the plan costs more than it saves: up to two seconds on a million invoices)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL jit = off"))
 
@@ -286,8 +287,9 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
             .subquery("open_invoices"))
 
 
-def _credit_moves(conn: Connection, creditor_id: int, at: date) -> list[Any]:
-    """SELECTs of (client_id, cents) adding up to each client's unallocated credit at `at`.
+def unallocated_credit(conn: Connection, creditor_id: int,
+                       at: date) -> list[tuple[int, str, str, Decimal]]:
+    """(client id, ref, name, credit) of the clients holding unallocated credit at `at`.
 
     The credit is the payments dated on or before `at` and the credit notes (in euros) issued
     on or before it, less what of them was allocated to invoices existing at `at` (issued on or
@@ -297,6 +299,10 @@ def _credit_moves(conn: Connection, creditor_id: int, at: date) -> list[Any]:
     """
     p, a, inv = t.payments, t.allocations, t.invoices
     notes = inv.alias("credit_notes_left")
+    is_note = and_(_of_creditor(conn, notes, creditor_id), notes.c.doc_type == "credit_note",
+                   notes.c.issue_date <= at, notes.c.currency == CURRENCY)
+    later_invoices = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
+                                            inv.c.doc_type == "invoice", inv.c.issue_date > at)
     left_on_payments = (
         select(p.c.client_id.label("client_id"),
                (p.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)).label("cents"))
@@ -308,13 +314,10 @@ def _credit_moves(conn: Connection, creditor_id: int, at: date) -> list[Any]:
         select(notes.c.client_id.label("client_id"),
                (notes.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)).label("cents"))
         .select_from(notes.outerjoin(a, a.c.credit_note_id == notes.c.id))
-        .where(_of_creditor(conn, notes, creditor_id), notes.c.doc_type == "credit_note",
-               notes.c.currency == CURRENCY, notes.c.issue_date <= at)
+        .where(is_note)
         .group_by(notes.c.id, notes.c.client_id, notes.c.amount)
         .subquery("left_on_notes"))
-    later_invoices = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
-                                            inv.c.doc_type == "invoice", inv.c.issue_date > at)
-    return [
+    moves = union_all(
         select(left_on_payments.c.client_id, left_on_payments.c.cents)
         .where(left_on_payments.c.cents > 0),
         select(left_on_notes.c.client_id, left_on_notes.c.cents)
@@ -323,9 +326,14 @@ def _credit_moves(conn: Connection, creditor_id: int, at: date) -> list[Any]:
         .where(a.c.invoice_id.in_(later_invoices), p.c.date <= at),
         select(notes.c.client_id, a.c.amount)
         .select_from(a.join(notes, a.c.credit_note_id == notes.c.id))
-        .where(a.c.invoice_id.in_(later_invoices), notes.c.issue_date <= at,
-               notes.c.currency == CURRENCY),
-    ]
+        .where(a.c.invoice_id.in_(later_invoices), is_note),
+    ).subquery("credit_moves")
+    total = _cents_sum(moves.c.cents)
+    per_client = (select(moves.c.client_id, total.label("credit"))
+                  .group_by(moves.c.client_id).having(total > 0).subquery("credits"))
+    query = select(per_client, t.clients.c.ref, t.clients.c.name).select_from(
+        per_client.join(t.clients, t.clients.c.id == per_client.c.client_id))
+    return [(r.client_id, r.ref, r.name, _euros(r.credit)) for r in conn.execute(query)]
 
 
 # --- DSO --------------------------------------------------------------------------------------
@@ -501,15 +509,17 @@ def _daily(conn: Connection, creditor_id: int,
     target = inv.alias("dso_target")
     notes = inv.alias("dso_credit_notes")
 
-    def reducing(source: Any, on_source: Any, dated: Any) -> Any:
+    def reducing(source: Any, on_source: Any, dated: Any, *where: Any) -> Any:
         day = case((dated > target.c.issue_date, dated), else_=target.c.issue_date)
         return (select(day.label("day"), a.c.amount)
                 .select_from(a.join(source, on_source).join(target, a.c.invoice_id == target.c.id))
                 .where(_of_creditor(conn, target, creditor_id), target.c.doc_type == "invoice",
-                       target.c.currency == CURRENCY, target.c.issue_date <= at, dated <= at))
+                       target.c.currency == CURRENCY, target.c.issue_date <= at, dated <= at,
+                       *where))
 
     moves = union_all(reducing(p, a.c.payment_id == p.c.id, p.c.date),
-                      reducing(notes, a.c.credit_note_id == notes.c.id, notes.c.issue_date)
+                      reducing(notes, a.c.credit_note_id == notes.c.id, notes.c.issue_date,
+                               notes.c.doc_type == "credit_note")
                       ).subquery("dso_moves")
     day = type_coerce(moves.c.day, Date).label("day")
     allocated = select(day, _cents_sum(moves.c.amount).label("cents")).group_by(moves.c.day)
