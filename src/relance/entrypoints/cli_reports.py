@@ -143,12 +143,13 @@ def aging_xlsx(result: Aging) -> bytes:
     sheet.append(AGING_HEADERS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
+    row = 2                                     # counted here: max_row scans every cell
     for ref, name, buckets, total, count, credit in aging_rows(result):
         sheet.append([ref, name, *buckets, total, count, credit])
-        row = sheet.max_row
+        row += 1
         for col in "CDEFGHJ":
             sheet[f"{col}{row}"].number_format = EUROS
-    for cell in sheet[sheet.max_row]:
+    for cell in sheet[row]:
         cell.font = Font(bold=True)
     for col, width in zip("ABCDEFGHIJ", (14, 32, 15, 15, 15, 15, 15, 16, 10, 16), strict=True):
         sheet.column_dimensions[col].width = width
@@ -372,9 +373,8 @@ def dso_xlsx(result: Dso) -> bytes:
     sheet.append(DSO_HEADERS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for p in dso_points(result):
+    for row, p in enumerate(dso_points(result), start=3):
         sheet.append([p.at, p.dso_simple, p.dso_countback, p.receivables, p.sales_90_days])
-        row = sheet.max_row
         sheet[f"A{row}"].number_format = DATE_FORMAT
         sheet[f"B{row}"].number_format = sheet[f"C{row}"].number_format = DAYS
         sheet[f"D{row}"].number_format = sheet[f"E{row}"].number_format = EUROS
