@@ -118,9 +118,8 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
     sheet.append(["Semaine", "Du", "Au", "Attendu", *SOURCE_HEADERS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for label, start, end, amount, parts in forecast_rows(fc):
+    for row, (label, start, end, amount, parts) in enumerate(forecast_rows(fc), start=3):
         sheet.append([label, start, end, amount, *parts])
-        row = sheet.max_row
         for col in "BC":
             sheet[f"{col}{row}"].number_format = "DD/MM/YYYY"
         for col in "DEFGH":
@@ -133,10 +132,9 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
                   "Source"])
     for cell in lines[1]:
         cell.font = Font(bold=True)
-    for e in fc.lines:
+    for row, e in enumerate(fc.lines, start=2):  # counted: max_row rescans every cell
         lines.append([e.number, e.client_ref, e.due_date, e.on, fc.week_of(e.on) or "au-delà",
                       e.amount, e.source])
-        row = lines.max_row
         lines[f"C{row}"].number_format = lines[f"D{row}"].number_format = "DD/MM/YYYY"
         lines[f"F{row}"].number_format = euros
 
@@ -145,10 +143,11 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
         bt.append(["Date", "Semaine", "Prévu", "Naïf (échéances)", "Encaissé"])
         for cell in bt[1]:
             cell.font = Font(bold=True)
+        row = 1
         for o in backtest.origins:
             for k in range(backtest.weeks):
                 bt.append([o.at, k + 1, o.forecast[k], o.naive[k], o.actual[k]])
-                row = bt.max_row
+                row += 1
                 bt[f"A{row}"].number_format = "DD/MM/YYYY"
                 for col in "CDE":
                     bt[f"{col}{row}"].number_format = euros
