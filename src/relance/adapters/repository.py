@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, literal, select, type_coerce
+from sqlalchemy import Connection, Date, Select, func, literal, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from relance.adapters.tables import (
@@ -25,19 +25,29 @@ from relance.domain.money import ZERO
 credit_notes = invoices.alias("credit_notes")
 
 
-def settled_subquery(at: date | None = None) -> Any:
-    """Sum of allocations per invoice, counting only settlements dated on or before `at`."""
-    query = select(
+def settled_subquery(at: date | None = None, *, dated: bool = False) -> Any:
+    """Sum of allocations per invoice, counting only settlements dated on or before `at`.
+
+    With `dated`, also `last_on`: the date of the last of them (a payment's date, a credit
+    note's issue date). An allocation never exceeds what is open on its invoice, so when
+    `settled` reaches the invoice's amount, `last_on` is the day it was fully settled.
+    """
+    effective = func.coalesce(payments.c.date, credit_notes.c.issue_date)
+    columns = [
         allocations.c.invoice_id.label("invoice_id"),
         type_coerce(func.sum(allocations.c.amount), Money()).label("settled"),
-    ).group_by(allocations.c.invoice_id)
-    if at is not None:
-        effective = func.coalesce(payments.c.date, credit_notes.c.issue_date)
+    ]
+    if dated:
+        columns.append(type_coerce(func.max(effective), Date()).label("last_on"))
+    query = select(*columns).group_by(allocations.c.invoice_id)
+    if at is not None or dated:
         query = query.select_from(
             allocations.outerjoin(payments, allocations.c.payment_id == payments.c.id).outerjoin(
                 credit_notes, allocations.c.credit_note_id == credit_notes.c.id
             )
-        ).where(effective <= at)
+        )
+    if at is not None:
+        query = query.where(effective <= at)
     return query.subquery("settled")
 
 

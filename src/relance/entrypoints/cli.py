@@ -414,7 +414,8 @@ def clients_show(db_url: str | None, creditor_ref: str | None, ref: str, at: dat
 
         assessment = assess_one(conn, creditor.id, client.id, at)
         mark = active_mark(conn, client.id)
-    from relance.entrypoints.cli_risk import assessment_json, print_score
+    from relance.entrypoints.cli_risk import print_score
+    from relance.services.risk import assessment_json
 
     data = {k: v for k, v in client._mapping.items() if k not in ("creditor_id", "created_at")}
     data["reliability"] = assessment_json(assessment)

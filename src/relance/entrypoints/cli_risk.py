@@ -54,34 +54,6 @@ def print_score(assessment: Any, *, indent: str = "") -> None:
                + f", tendance {trend}.")
 
 
-def behaviour_json(b: Any) -> dict[str, Any]:
-    c = b.commitments
-    return {"at": b.at, "invoices": b.invoices, "paid": b.paid, "paid_late": b.paid_late,
-            "late_share": f"{b.late_share}", "avg_days_late": f"{b.avg_days_late}",
-            "weighted_days_late": f"{b.weighted_days_late}", "longest_delay": b.longest_delay,
-            "open_amount": b.open_amount, "overdue_amount": b.overdue_amount,
-            "oldest_overdue_days": b.oldest_overdue_days,
-            "dso": None if b.dso is None else f"{b.dso}", "sales_12m": b.sales_12m,
-            "trend": b.trend,
-            "windows": [{"months": w.months, "paid": w.paid, "late_share": f"{w.late_share}",
-                         "avg_days_late": f"{w.avg_days_late}"} for w in b.windows],
-            "disputes_12m": c.disputes_12m, "disputes_open": c.disputes_open,
-            "promises_kept": c.promises_kept, "promises_broken": c.promises_broken,
-            "promises_moved": c.promises_moved, "plans_completed": c.plans_completed,
-            "plans_broken": c.plans_broken, "plans_active": c.plans_active}
-
-
-def assessment_json(a: Any) -> dict[str, Any]:
-    from relance.services.risk import score_json
-
-    data = score_json(a.score)
-    data["behaviour"] = behaviour_json(a.behaviour)
-    data["signs"] = [{"id": s.id, "kind": s.kind, "label": SIGN_KINDS[s.kind].label,
-                      "observed_on": s.observed_on, "source": s.source, "detail": s.detail}
-                     for s in a.signs]
-    return data
-
-
 @cli.command("score")
 @db_option
 @creditor_option
@@ -93,7 +65,7 @@ def assessment_json(a: Any) -> dict[str, Any]:
 def score_cmd(db_url: str | None, creditor_ref: str | None, ref: str | None, at: date | None,
               all_clients: bool, as_json: bool) -> None:
     """Score de fiabilité d'un client (0–100, note A–E) avec son explication."""
-    from relance.services.risk import assess_one, refresh_scores
+    from relance.services.risk import assess_one, assessment_json, refresh_scores
 
     at = at or today()
     if not ref and not all_clients:

@@ -94,8 +94,7 @@ class CheckResult:
     recommendation: Score | None = None
 
     def as_json(self) -> dict[str, Any]:
-        from relance.entrypoints.cli_risk import assessment_json
-        from relance.services.risk import score_json
+        from relance.services.risk import assessment_json, score_json
 
         c = self.company.value
         return {

@@ -12,12 +12,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, literal, or_, select, text, type_coerce
+from sqlalchemy import Connection, Date, and_, func, or_, select, text, type_coerce
 
 from relance.adapters import tables as t
-from relance.adapters.tables import Money
+from relance.adapters.repository import (
+    invoices_with_open_amount,
+    open_amount_column,
+    settled_subquery,
+)
 from relance.domain.errors import ValidationError
 from relance.domain.money import ZERO
 from relance.i18n import format_money
@@ -33,41 +39,24 @@ from relance.risk.signs import (
 )
 from relance.services.pauses import _event
 
-SIGN_SOURCES = ("manual", "invoice", "call", "email", "promise", "registry", "bodacc")
-PROCEEDING_KINDS = ("sauvegarde", "redressement", "liquidation", "surendettement")
-
-
 # --- reading behaviour set-wise ----------------------------------------------------------------
 
 def _facts_query(creditor_id: int, at: date, client_ids: Sequence[int] | None) -> Any:
-    """Every invoice issued by `at`: amount, what was open at `at`, and the date of its last
-    settlement by then (an invoice is settled on the day its last allocation lands)."""
-    inv, al, pay = t.invoices, t.allocations, t.payments
-    cn = t.invoices.alias("cn")
-    effective = func.coalesce(pay.c.date, cn.c.issue_date)
-    settled = (select(al.c.invoice_id.label("invoice_id"),
-                      type_coerce(func.sum(al.c.amount), Money()).label("settled"),
-                      func.max(effective).label("last_on"))
-               .select_from(al.outerjoin(pay, al.c.payment_id == pay.c.id)
-                            .outerjoin(cn, al.c.credit_note_id == cn.c.id))
-               .where(effective <= at).group_by(al.c.invoice_id).subquery("settled"))
-    open_amount = type_coerce(inv.c.amount - func.coalesce(settled.c.settled, literal(0)),
-                              Money())
-    query = (select(inv.c.client_id, inv.c.issue_date, inv.c.due_date, inv.c.amount,
-                    open_amount.label("open_amount"), settled.c.last_on)
-             .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
-             .where(inv.c.creditor_id == creditor_id, inv.c.doc_type == "invoice",
-                    inv.c.issue_date <= at)
-             .order_by(inv.c.client_id))
+    """Every client of the creditor, by id, with each invoice issued by `at` (none: one row of
+    nulls): amount, what was open at `at`, and the date of its last settlement by then."""
+    c, inv = t.clients, t.invoices
+    settled = settled_subquery(at, dated=True)
+    query = (select(c.c.id, inv.c.issue_date, inv.c.due_date, inv.c.amount,
+                    open_amount_column(settled), settled.c.last_on)
+             .select_from(c.outerjoin(inv, and_(inv.c.client_id == c.c.id,
+                                                inv.c.doc_type == "invoice",
+                                                inv.c.issue_date <= at))
+                          .outerjoin(settled, settled.c.invoice_id == inv.c.id))
+             .where(c.c.creditor_id == creditor_id)
+             .order_by(c.c.id))
     if client_ids is not None:
-        query = query.where(inv.c.client_id.in_(list(client_ids)))
+        query = query.where(c.c.id.in_(list(client_ids)))
     return query
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])  # SQLite's max() of a date column is text
 
 
 def _commitments(conn: Connection, creditor_id: int, at: date,
@@ -157,55 +146,33 @@ class Assessment:
 
 def assess(conn: Connection, creditor_id: int, at: date,
            client_ids: Sequence[int] | None = None,
-           pending_signs: Sequence[dict[str, Any]] = ()) -> Iterator[Assessment]:
+           pending_signs: Sequence[dict[str, Any]] = (),
+           commitments: dict[int, Commitments] | None = None) -> Iterator[Assessment]:
     """Behaviour and score of every client of the creditor (or of some), streamed;
-    `pending_signs` are detected signs not written yet (a dry run)."""
-    commitments, _ = _commitments(conn, creditor_id, at, client_ids)
+    `pending_signs` are detected signs not written yet (a dry run); `commitments` may be
+    given when the caller has already read them."""
+    if commitments is None:
+        commitments, _ = _commitments(conn, creditor_id, at, client_ids)
     signs = signs_in_force(conn, creditor_id, at, client_ids)
     for row in pending_signs:
         signs.setdefault(row["client_id"], []).append(_PendingSign(
             0, row["kind"], row["observed_on"], row["source"], row["detail"]))
     limits = limits_of(conn, creditor_id, client_ids)
-    c = t.clients
-    query = select(c.c.id).where(c.c.creditor_id == creditor_id).order_by(c.c.id)
-    if client_ids is not None:
-        query = query.where(c.c.id.in_(list(client_ids)))
-    all_ids = list(conn.execute(query).scalars())
-
-    def emit(cid: int, items: list[InvoiceFact]) -> Assessment:
-        seen = signs.get(cid, [])
-        observed = [ObservedSign(s.kind, s.observed_on, s.source, s.detail) for s in seen]
-        b = behaviour(items, at, commitments.get(cid))
-        return Assessment(cid, b, score(b, observed, limits.get(cid)), tuple(seen))
-
     if conn.dialect.name == "postgresql" and client_ids is None:
         # Every invoice is read: hash joins are always right here, and a nested loop (which
         # stale statistics can make the planner choose) would run for minutes.
         conn.execute(text("SET LOCAL enable_nestloop = off"))
     rows = conn.execute(_facts_query(creditor_id, at, client_ids).execution_options(
         stream_results=True, yield_per=5000))  # on the statement: the connection writes next
-    position = 0  # clients without invoices are emitted in id order between the others
-    current: int | None = None
-    bucket: list[InvoiceFact] = []
-    for cid, issued, due, amount, open_amount, last_on in rows:
-        if cid != current:
-            if current is not None:
-                while position < len(all_ids) and all_ids[position] < current:
-                    yield emit(all_ids[position], [])
-                    position += 1
-                position += 1 if position < len(all_ids) and all_ids[position] == current else 0
-                yield emit(current, bucket)
-            current, bucket = cid, []
-        settled = _as_date(last_on) if open_amount <= ZERO else None
-        bucket.append(InvoiceFact(issued, due, amount, open_amount, settled))
-    if current is not None:
-        while position < len(all_ids) and all_ids[position] < current:
-            yield emit(all_ids[position], [])
-            position += 1
-        position += 1 if position < len(all_ids) and all_ids[position] == current else 0
-        yield emit(current, bucket)
-    for cid in all_ids[position:]:
-        yield emit(cid, [])
+    for cid, group in groupby(rows, key=itemgetter(0)):
+        facts = [InvoiceFact(issued, due, amount, open_amount,
+                             last_on if open_amount <= ZERO else None)
+                 for _, issued, due, amount, open_amount, last_on in group
+                 if issued is not None]
+        seen = signs.get(cid, [])
+        observed = [ObservedSign(s.kind, s.observed_on, s.source, s.detail) for s in seen]
+        b = behaviour(facts, at, commitments.get(cid))
+        yield Assessment(cid, b, score(b, observed, limits.get(cid)), tuple(seen))
 
 
 def assess_one(conn: Connection, creditor_id: int, client_id: int, at: date) -> Assessment:
@@ -229,10 +196,10 @@ def stored_grades(conn: Connection, client_ids: Sequence[int] | None = None,
 def scores_refreshed_on(conn: Connection, creditor_id: int) -> date | None:
     """The date all stored scores of the creditor were computed for (the oldest one)."""
     s = t.client_scores
-    value = conn.execute(select(func.min(s.c.computed_on)).join(
+    value: date | None = conn.execute(select(type_coerce(func.min(s.c.computed_on), Date())).join(
         t.clients, t.clients.c.id == s.c.client_id).where(
         t.clients.c.creditor_id == creditor_id)).scalar()
-    return _as_date(value)
+    return value
 
 
 def score_json(s: Score) -> dict[str, Any]:
@@ -245,15 +212,43 @@ def score_json(s: Score) -> dict[str, Any]:
             "alerts": list(s.alerts)}
 
 
+def behaviour_json(b: Any) -> dict[str, Any]:
+    c = b.commitments
+    return {"at": b.at, "invoices": b.invoices, "paid": b.paid, "paid_late": b.paid_late,
+            "late_share": f"{b.late_share}", "avg_days_late": f"{b.avg_days_late}",
+            "weighted_days_late": f"{b.weighted_days_late}", "longest_delay": b.longest_delay,
+            "open_amount": b.open_amount, "overdue_amount": b.overdue_amount,
+            "oldest_overdue_days": b.oldest_overdue_days,
+            "dso": None if b.dso is None else f"{b.dso}", "sales_12m": b.sales_12m,
+            "trend": b.trend,
+            "windows": [{"months": w.months, "paid": w.paid, "late_share": f"{w.late_share}",
+                         "avg_days_late": f"{w.avg_days_late}"} for w in b.windows],
+            "disputes_12m": c.disputes_12m, "disputes_open": c.disputes_open,
+            "promises_kept": c.promises_kept, "promises_broken": c.promises_broken,
+            "promises_moved": c.promises_moved, "plans_completed": c.plans_completed,
+            "plans_broken": c.plans_broken, "plans_active": c.plans_active}
+
+
+def assessment_json(a: Any) -> dict[str, Any]:
+    data = score_json(a.score)
+    data["behaviour"] = behaviour_json(a.behaviour)
+    data["signs"] = [{"id": s.id, "kind": s.kind, "label": SIGN_KINDS[s.kind].label,
+                      "observed_on": s.observed_on, "source": s.source, "detail": s.detail}
+                     for s in a.signs]
+    return data
+
+
 def refresh_scores(conn: Connection, creditor_id: int, at: date, *,
                    store: bool = True) -> dict[int, Assessment]:
     """Detect automatic signs, then score every client at `at`; stored scores (and a history
     event when a grade changes) unless `store` is false, in which case nothing is written but
     the result is the same. Returns the assessments."""
-    pending = detect_signs(conn, creditor_id, at, write=store)
+    commitments, promises = _commitments(conn, creditor_id, at, None)
+    pending = detect_signs(conn, creditor_id, at, write=store, promises=promises)
     previous = stored_grades(conn, creditor_id=creditor_id)
     found = {a.client_id: a for a in assess(conn, creditor_id, at,
-                                            pending_signs=() if store else pending)}
+                                            pending_signs=() if store else pending,
+                                            commitments=commitments)}
     if not store:
         return found
     s = t.client_scores
@@ -294,8 +289,8 @@ def _existing_refs(conn: Connection, creditor_id: int, kinds: Iterable[str]) -> 
         w.c.creditor_id == creditor_id, w.c.kind.in_(list(kinds)))).all())
 
 
-def detect_signs(conn: Connection, creditor_id: int, at: date, *,
-                 write: bool = True) -> list[dict[str, Any]]:
+def detect_signs(conn: Connection, creditor_id: int, at: date, *, write: bool = True,
+                 promises: dict[int, list[PromiseFact]] | None = None) -> list[dict[str, Any]]:
     """Record the signs Relance sees by itself (idempotent: each observation once); with
     `write` false, only return the rows that would be recorded (for a dry run)."""
     known = _existing_refs(conn, creditor_id, ("other_company", "financial_difficulties",
@@ -334,7 +329,8 @@ def detect_signs(conn: Connection, creditor_id: int, at: date, *,
             add(ev.client_id, "financial_difficulties", ev.occurred_on, source,
                 f"event:{ev.id}", f"{where.capitalize()} du {ev.occurred_on:%d/%m/%Y} : "
                 + ", ".join(f"« {w} »" for w in words))
-    _, promises = _commitments(conn, creditor_id, at, None)
+    if promises is None:
+        _, promises = _commitments(conn, creditor_id, at, None)
     for cid, facts in promises.items():
         found = postponements(facts, at)
         if len(found) >= POSTPONING_MIN:
@@ -431,8 +427,6 @@ def proven_unpaid(conn: Connection, creditor_id: int, client_id: int,
                   at: date) -> list[tuple[str, Decimal]]:
     """Invoices overdue at `at`, not disputed, already reminded at least once: the only sums
     a bad-payer mark may rest on (a certain sum of a set amount, checked by a person)."""
-    from relance.adapters.repository import invoices_with_open_amount
-
     inv = t.invoices
     rows = conn.execute(invoices_with_open_amount(creditor_id, at).where(
         inv.c.client_id == client_id, inv.c.due_date < at)).all()
@@ -503,13 +497,14 @@ def lift_paid_marks(conn: Connection, creditor_id: int, on: date) -> list[str]:
     marks = conn.execute(select(m.c.id, m.c.client_id, m.c.invoices, c.c.ref)
                          .join(c, c.c.id == m.c.client_id)
                          .where(m.c.creditor_id == creditor_id, m.c.removed_on.is_(None))).all()
+    if not marks:
+        return []
+    still_owed = {(r.client_id, r.number) for r in conn.execute(
+        invoices_with_open_amount(creditor_id).where(
+            inv.c.client_id.in_({mark.client_id for mark in marks}))) if r.open_amount > ZERO}
     lifted = []
     for mark in marks:
-        from relance.adapters.repository import invoices_with_open_amount
-
-        rows = conn.execute(invoices_with_open_amount(creditor_id).where(
-            inv.c.client_id == mark.client_id, inv.c.number.in_(mark.invoices))).all()
-        if all(r.open_amount <= ZERO for r in rows):
+        if not any((mark.client_id, number) in still_owed for number in mark.invoices):
             conn.execute(m.update().where(m.c.id == mark.id).values(
                 removed_on=on, removed_reason="impayés réglés"))
             _event(conn, creditor_id, mark.client_id, None, "bad_payer_unmarked", on,
