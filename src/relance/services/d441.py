@@ -42,10 +42,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import Connection, and_, exists, func, or_, select, type_coerce
 
 from relance.adapters import tables as t
-from relance.adapters.repository import invoices_with_open_amount
+from relance.adapters.repository import invoices_with_open_amount, settled_subquery
 from relance.adapters.tables import Money
 from relance.domain.errors import NotFoundError, ValidationError
 from relance.domain.money import ZERO
@@ -365,31 +365,20 @@ def _unpaid(conn: Connection, creditor_id: int, closing: date) -> tuple[list[Lin
 def _late_paid(conn: Connection, creditor_id: int, start: date,
                closing: date) -> tuple[list[Line], list[Line]]:
     """Invoices fully settled during the fiscal year (with a payment), and the disputed ones."""
-    a, p, inv, c = t.allocations, t.payments, t.invoices, t.clients
-    notes = t.invoices.alias("d441_credit_notes")
-    effective = func.coalesce(p.c.date, notes.c.issue_date)
-    settled = (
-        select(a.c.invoice_id.label("invoice_id"),
-               type_coerce(func.sum(a.c.amount), Money()).label("settled"),
-               func.max(effective).label("settled_on"),
-               func.max(case((a.c.payment_id.is_not(None), 1), else_=0)).label("paid"))
-        .select_from(a.outerjoin(p, a.c.payment_id == p.c.id)
-                     .outerjoin(notes, a.c.credit_note_id == notes.c.id))
-        .where(effective <= closing)
-        .group_by(a.c.invoice_id)
-        .subquery("d441_settled"))
+    a, inv, c = t.allocations, t.invoices, t.clients
+    settled = settled_subquery(closing, dated=True)
+    by_payment = exists().where(a.c.invoice_id == inv.c.id, a.c.payment_id.is_not(None))
     query = (
         select(inv.c.number, inv.c.issue_date, inv.c.due_date, inv.c.amount,
                c.c.ref.label("client_ref"), c.c.name.label("client_name"),
-               settled.c.settled_on,
-               _disputed_before(inv.c.id, settled.c.settled_on).label("disputed"))
+               settled.c.last_on.label("settled_on"),
+               _disputed_before(inv.c.id, settled.c.last_on).label("disputed"))
         .select_from(inv.join(c, c.c.id == inv.c.client_id)
                      .join(settled, settled.c.invoice_id == inv.c.id))
         .where(inv.c.creditor_id == creditor_id, inv.c.doc_type == "invoice",
-               inv.c.currency == CURRENCY, settled.c.paid == literal(1),
-               settled.c.settled >= inv.c.amount,
-               settled.c.settled_on >= start, settled.c.settled_on <= closing)
-        .order_by(settled.c.settled_on, inv.c.number))
+               inv.c.currency == CURRENCY, by_payment, settled.c.settled >= inv.c.amount,
+               settled.c.last_on >= start, settled.c.last_on <= closing)
+        .order_by(settled.c.last_on, inv.c.number))
     counted: list[Line] = []
     excluded: list[Line] = []
     for r in conn.execute(query):

@@ -42,10 +42,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import Connection, and_, case, func, literal, or_, select, type_coerce
 
 from relance.adapters import tables as t
-from relance.adapters.repository import credit_notes, invoices_with_open_amount
+from relance.adapters.repository import (
+    credit_notes,
+    invoices_with_open_amount,
+    settled_subquery,
+)
 from relance.domain.money import ZERO, round_cents
 
 PLAN = "échéancier"
@@ -515,23 +519,13 @@ def cei_by_month(conn: Connection, creditor_id: int, at: date, months: int = 12,
 
 
 def settlement_dates(creditor_id: int) -> Any:
-    """Subquery (invoice_id, settled_on): the date each invoice's allocations (payments at
-    their date, credit notes at their issue date) first reach its amount (window sum)."""
-    inv, al, pay = t.invoices, t.allocations, t.payments
-    effective = func.coalesce(pay.c.date, credit_notes.c.issue_date)
-    running = func.sum(al.c.amount).over(partition_by=al.c.invoice_id,
-                                         order_by=(effective, al.c.id))
-    steps = (select(al.c.invoice_id, inv.c.amount, effective.label("on"),
-                    running.label("running"))
-             .select_from(al.join(inv, inv.c.id == al.c.invoice_id)
-                          .outerjoin(pay, al.c.payment_id == pay.c.id)
-                          .outerjoin(credit_notes, al.c.credit_note_id == credit_notes.c.id))
-             .where(inv.c.creditor_id == creditor_id)
-             .subquery("running_settled"))
-    return (select(steps.c.invoice_id,
-                   type_coerce(func.min(steps.c.on), Date()).label("settled_on"))
-            .where(steps.c.running >= steps.c.amount)
-            .group_by(steps.c.invoice_id)
+    """Subquery (invoice_id, settled_on): the day each fully settled invoice of the creditor
+    was settled (the shared settled_subquery's last allocation date)."""
+    inv = t.invoices
+    settled = settled_subquery(dated=True)
+    return (select(settled.c.invoice_id, settled.c.last_on.label("settled_on"))
+            .select_from(settled.join(inv, inv.c.id == settled.c.invoice_id))
+            .where(inv.c.creditor_id == creditor_id, settled.c.settled >= inv.c.amount)
             .subquery("settlements"))
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from relance.adapters import tables as t
-from relance.adapters.repository import credit_notes, invoices_with_open_amount
+from relance.adapters.repository import invoices_with_open_amount, settled_subquery
 from relance.domain.money import ZERO
 from relance.prediction.model import Prediction, Record, train
 
@@ -39,32 +38,18 @@ class Predictions(dict[int, Prediction]):
 
 def _ledger(conn: Connection, creditor_id: int) -> tuple[list[Record], dict[str, int]]:
     """Every invoice of the creditor as a record, and the invoice id of each record key."""
-    inv, cl, al, pay = t.invoices, t.clients, t.allocations, t.payments
+    inv, cl = t.invoices, t.clients
+    settlements = settled_subquery(dated=True)
     rows = conn.execute(
         select(inv.c.id, inv.c.number, cl.c.ref, inv.c.issue_date, inv.c.due_date,
-               inv.c.amount)
-        .select_from(inv.join(cl, inv.c.client_id == cl.c.id))
+               inv.c.amount, settlements.c.settled, settlements.c.last_on)
+        .select_from(inv.join(cl, inv.c.client_id == cl.c.id)
+                     .outerjoin(settlements, settlements.c.invoice_id == inv.c.id))
         .where(inv.c.creditor_id == creditor_id, inv.c.doc_type == "invoice")
         .order_by(inv.c.id)
     ).all()
-    effective = func.coalesce(pay.c.date, credit_notes.c.issue_date).label("on")
-    settled: dict[int, date] = {}
-    paid: dict[int, Decimal] = {}
-    amounts = {r.id: r.amount for r in rows}
-    for a in conn.execute(
-        select(al.c.invoice_id, al.c.amount, effective)
-        .select_from(al.join(inv, al.c.invoice_id == inv.c.id)
-                     .outerjoin(pay, al.c.payment_id == pay.c.id)
-                     .outerjoin(credit_notes, al.c.credit_note_id == credit_notes.c.id))
-        .where(inv.c.creditor_id == creditor_id, inv.c.doc_type == "invoice")
-        .order_by(al.c.invoice_id, effective, al.c.id)
-    ):
-        if a.invoice_id in settled or a.invoice_id not in amounts:
-            continue
-        total = paid.get(a.invoice_id, ZERO) + a.amount
-        paid[a.invoice_id] = total
-        if total >= amounts[a.invoice_id]:
-            settled[a.invoice_id] = a.on
+    settled = {r.id: r.last_on for r in rows
+               if r.settled is not None and r.settled >= r.amount}
     disputed: dict[int, date] = {
         row.invoice_id: row.first for row in conn.execute(
             select(t.disputes.c.invoice_id, func.min(t.disputes.c.opened_on).label("first"))
