@@ -48,6 +48,7 @@ from relance.adapters import tables as t
 from relance.adapters.repository import invoices_with_open_amount, settled_subquery
 from relance.adapters.tables import Money
 from relance.domain.errors import NotFoundError, ValidationError
+from relance.domain.lateness import band
 from relance.domain.money import ZERO
 
 CURRENCY = "EUR"
@@ -96,15 +97,7 @@ def bucket_of(days_late: int) -> str:
     >>> [bucket_of(d) for d in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 400)]
     ['0', '0', '1-30', '1-30', '31-60', '31-60', '61-90', '61-90', '91+', '91+']
     """
-    if days_late <= 0:
-        return "0"
-    if days_late <= 30:
-        return "1-30"
-    if days_late <= 60:
-        return "31-60"
-    if days_late <= 90:
-        return "61-90"
-    return "91+"
+    return BUCKETS[band(days_late)]
 
 
 def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:

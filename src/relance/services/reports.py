@@ -64,6 +64,7 @@ from sqlalchemy import (
 )
 
 from relance.adapters import tables as t
+from relance.domain.lateness import band, band_starts
 from relance.domain.money import ZERO
 
 CURRENCY = "EUR"
@@ -85,15 +86,7 @@ def bucket_of(days_late: int) -> str:
     >>> [bucket_of(d) for d in (-3, 0, 1, 30, 31, 60, 61, 90, 91, 500)]
     ['not_due', 'not_due', '1-30', '1-30', '31-60', '31-60', '61-90', '61-90', '90+', '90+']
     """
-    if days_late <= 0:
-        return "not_due"
-    if days_late <= 30:
-        return "1-30"
-    if days_late <= 60:
-        return "31-60"
-    if days_late <= 90:
-        return "61-90"
-    return "90+"
+    return BUCKETS[band(days_late)]
 
 
 def _zeros() -> dict[str, Decimal]:
@@ -158,7 +151,8 @@ def bucket_bounds(at: date) -> tuple[date, date, date]:
     Compared with the due date as plain dates, they need no date arithmetic in SQL (dates are
     ISO text on SQLite): due ≥ at is not due, due ≥ at − 30 days is 1-30, and so on.
     """
-    return at - timedelta(days=30), at - timedelta(days=60), at - timedelta(days=90)
+    d30, d60, d90 = band_starts(at)
+    return d30, d60, d90
 
 
 def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
