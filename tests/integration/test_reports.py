@@ -18,6 +18,7 @@ from sqlalchemy import select
 from relance.adapters import tables as t
 from relance.entrypoints.cli import cli
 from relance.entrypoints.cli_reports import register
+from relance.entrypoints.report_files import EUROS
 from relance.i18n import format_money
 from relance.services.reports import DailyAmounts, countback, dso_simple
 from tests.integration.test_imports import write
@@ -229,8 +230,8 @@ def test_aged_balance_as_csv_and_xlsx(relance, ledger, tmp_path):
     assert values[0] == ["A", "Alpha SARL", 100, 231, 291, 351, 191, 1164, 8, 0]
     assert values[-1] == ["TOTAL", None, 1700, 731, 991, 351, 191, 3964, 12, 1170]
     assert all(isinstance(v, int | float) for v in values[1][2:])
-    assert sheet["C3"].number_format == "#,##0.00 €"
-    assert sheet["J8"].number_format == "#,##0.00 €" and sheet["I8"].number_format == "General"
+    assert sheet["C3"].number_format == EUROS
+    assert sheet["J8"].number_format == EUROS and sheet["I8"].number_format == "General"
     assert sheet["A8"].font.bold
 
 
@@ -308,7 +309,7 @@ def test_dso_in_french_and_as_files(relance, ledger, tmp_path):
     feb = [c.value for c in sheet[4]]
     assert feb == [datetime(2026, 2, 28), 83.9, 79.5, 4214, 4523]
     assert sheet["A4"].is_date and sheet["B4"].number_format == "0.0"
-    assert sheet["D4"].number_format == "#,##0.00 €"
+    assert sheet["D4"].number_format == EUROS
 
 
 def test_no_sales_no_dso(relance, creditor):

@@ -215,7 +215,7 @@ def test_forecast_text_csv_xlsx_and_charts(relance, book):
     assert f"800,00{NBSP}€" in lines["S1"] and f"300,00{NBSP}€" in lines["au-delà"]
     assert f"3{NNBSP}800,00{NBSP}€" in lines["total"] and "Fichier" in lines
 
-    rows = list(csv.reader(io.StringIO((out / "f.csv").read_text("utf-8")), delimiter=";"))
+    rows = list(csv.reader(io.StringIO((out / "f.csv").read_text("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["semaine", "du", "au", "attendu", "échéancier", "promesse",
                        "prévision", "échéance"]
     assert rows[1] == ["S1", "01/04/2026", "07/04/2026", "800,00", "0,00", "0,00", "800,00",

@@ -270,7 +270,7 @@ def test_d441_csv_and_xlsx(relance, ledger, tmp_path):
     out_csv, out_xlsx = tmp_path / "d441.csv", tmp_path / "d441.xlsx"
     result = relance("report", "d441", "--at", CLOSING, "--csv", str(out_csv),
                      "--xlsx", str(out_xlsx))
-    assert f"Tableau écrit : {out_csv}" in result.stdout
+    assert f"Fichier écrit : {out_csv}" in result.stdout
     raw = out_csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))

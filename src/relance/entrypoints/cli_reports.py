@@ -9,12 +9,11 @@ Added to `relance` by `register(cli)`; other modules add their commands to the g
 
 from __future__ import annotations
 
-import csv
 import io
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
 import click
@@ -31,10 +30,17 @@ from relance.entrypoints.cli import (
     table,
     today,
 )
+from relance.entrypoints.report_files import (
+    EUROS,
+    csv_text,
+    days_text,
+    write_file,
+    written,
+    xlsx_bytes,
+)
 from relance.i18n import format_date, format_money, format_short_date
 from relance.services.reports import BUCKET_LABELS, BUCKETS, Aging, Dso, DsoPoint
 
-EUROS = "#,##0.00 €"
 DAYS = "0.0"
 DATE_FORMAT = "DD/MM/YYYY"
 COLOURS = {"not_due": "#2a9d8f", "1-30": "#e9c46a", "31-60": "#f4a261", "61-90": "#e76f51",
@@ -56,15 +62,6 @@ def register(cli: click.Group) -> None:
 # --- shared helpers -------------------------------------------------------------------------
 
 
-def _days(value: Decimal | None) -> str:
-    return "n.d." if value is None else f"{value}".replace(".", ",") + " j"
-
-
-def _csv_amount(amount: Decimal) -> str:
-    """`1234,56`: no thousands separator nor currency, so spreadsheets read a number."""
-    return f"{amount:.2f}".replace(".", ",")
-
-
 def _csv_days(value: Decimal | None) -> str:
     return "" if value is None else f"{value}".replace(".", ",")
 
@@ -72,36 +69,6 @@ def _csv_days(value: Decimal | None) -> str:
 def _percent(part: Decimal, whole: Decimal) -> str:
     share = (part * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal("0.0")
     return f"{share}".replace(".", ",") + "\u00a0%"
-
-
-def _write(path: Path, data: bytes | str, *, bom: bool = False) -> None:
-    """Write a file, or say in French why it cannot be (CSV gets a BOM: Excel reads UTF-8)."""
-    try:
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8-sig" if bom else "utf-8", newline="")
-        else:
-            path.write_bytes(data)
-    except OSError as exc:
-        raise ValidationError(f"{path} : écriture impossible ({exc.strerror}).") from exc
-
-
-def _csv_text(rows: list[list[str]]) -> str:
-    """`;`-separated, as French spreadsheets expect."""
-    out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
-    return out.getvalue()
-
-
-def _xlsx_bytes(book: Any) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _written(*paths: Path | None) -> None:
-    for path in paths:
-        if path is not None:
-            click.echo(f"Fichier écrit : {path}")
 
 
 # --- aged balance: files ----------------------------------------------------------------------
@@ -121,11 +88,10 @@ def aging_rows(result: Aging) -> list[tuple[str, str, list[Decimal], Decimal, in
 
 def aging_csv(result: Aging) -> str:
     """The aged balance as CSV: `;`, decimal commas, a TOTAL line last."""
-    rows = [AGING_HEADERS]
+    rows: list[Sequence[object]] = [AGING_HEADERS]
     for ref, name, buckets, total, count, credit in aging_rows(result):
-        rows.append([ref, name, *(_csv_amount(b) for b in buckets), _csv_amount(total),
-                     str(count), _csv_amount(credit)])
-    return _csv_text(rows)
+        rows.append([ref, name, *buckets, total, count, credit])
+    return csv_text(rows)
 
 
 def aging_xlsx(result: Aging) -> bytes:
@@ -154,7 +120,7 @@ def aging_xlsx(result: Aging) -> bytes:
     for col, width in zip("ABCDEFGHIJ", (14, 32, 15, 15, 15, 15, 15, 16, 10, 16), strict=True):
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = "C3"
-    return _xlsx_bytes(book)
+    return xlsx_bytes(book)
 
 
 # --- aged balance: chart ----------------------------------------------------------------------
@@ -298,17 +264,17 @@ def aging_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, as_
         creditor = resolve_creditor(conn, creditor_ref)
         result = aging(conn, creditor.id, at)
     if csv_path is not None:
-        _write(csv_path, aging_csv(result), bom=True)
+        write_file(csv_path, aging_csv(result), bom=True)
     if xlsx_path is not None:
-        _write(xlsx_path, aging_xlsx(result))
+        write_file(xlsx_path, aging_xlsx(result))
     if chart_path is not None:
-        _write(chart_path, aging_svg(result) if chart_path.suffix.lower() == ".svg"
+        write_file(chart_path, aging_svg(result) if chart_path.suffix.lower() == ".svg"
                else aging_png(result))
     if as_json:
         emit_json(result.as_json())
         return
     print_aging(result)
-    _written(csv_path, xlsx_path, chart_path)
+    written(csv_path, xlsx_path, chart_path)
 
 
 def print_aging(result: Aging) -> None:
@@ -350,12 +316,11 @@ def dso_points(result: Dso) -> list[DsoPoint]:
 
 def dso_csv(result: Dso) -> str:
     """One line per date, oldest first: `;`, decimal commas, dd/mm/yyyy dates."""
-    rows = [DSO_HEADERS]
+    rows: list[Sequence[object]] = [DSO_HEADERS]
     for p in dso_points(result):
-        rows.append([format_short_date(p.at), _csv_days(p.dso_simple),
-                     _csv_days(p.dso_countback), _csv_amount(p.receivables),
-                     _csv_amount(p.sales_90_days)])
-    return _csv_text(rows)
+        rows.append([p.at, _csv_days(p.dso_simple), _csv_days(p.dso_countback),
+                     p.receivables, p.sales_90_days])
+    return csv_text(rows)
 
 
 def dso_xlsx(result: Dso) -> bytes:
@@ -380,7 +345,7 @@ def dso_xlsx(result: Dso) -> bytes:
         sheet[f"D{row}"].number_format = sheet[f"E{row}"].number_format = EUROS
     for col, width in zip("ABCDE", (12, 20, 26, 18, 20), strict=True):
         sheet.column_dimensions[col].width = width
-    return _xlsx_bytes(book)
+    return xlsx_bytes(book)
 
 
 @report.command("dso")
@@ -407,24 +372,24 @@ def dso_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, month
         creditor = resolve_creditor(conn, creditor_ref)
         result = dso(conn, creditor.id, at, months)
     if csv_path is not None:
-        _write(csv_path, dso_csv(result), bom=True)
+        write_file(csv_path, dso_csv(result), bom=True)
     if xlsx_path is not None:
-        _write(xlsx_path, dso_xlsx(result))
+        write_file(xlsx_path, dso_xlsx(result))
     if as_json:
         emit_json(result.as_json())
         return
     print_dso(result)
-    _written(csv_path, xlsx_path)
+    written(csv_path, xlsx_path)
 
 
 def print_dso(result: Dso) -> None:
     """Both figures, how they were obtained, then the trend."""
     click.echo(f"DSO au {format_date(result.at)} (montants TTC ; ventes = factures moins "
                "avoirs émis) :")
-    click.echo(f"  méthode simple : {_days(result.dso_simple)} (encours "
+    click.echo(f"  méthode simple : {days_text(result.dso_simple)} (encours "
                f"{format_money(result.receivables)} ÷ ventes des 90 derniers jours "
                f"{format_money(result.sales_90_days)} × 90)")
-    click.echo(f"  méthode par épuisement : {_days(result.dso_countback)} (l'encours rapporté "
+    click.echo(f"  méthode par épuisement : {days_text(result.dso_countback)} (l'encours rapporté "
                "aux ventes des mois les plus récents, mois par mois)")
     if result.dso_simple is None:
         click.echo("Aucune vente dans les 90 derniers jours : DSO simple non calculable.")
@@ -432,6 +397,6 @@ def print_dso(result: Dso) -> None:
         click.echo("")
         click.echo("Tendance (fins de mois) :")
         table(["Fin de mois", "DSO simple", "DSO épuisement", "Encours", "Ventes 90 j"],
-              [(format_short_date(p.at), _days(p.dso_simple), _days(p.dso_countback),
+              [(format_short_date(p.at), days_text(p.dso_simple), days_text(p.dso_countback),
                 format_money(p.receivables), format_money(p.sales_90_days))
                for p in result.trend])

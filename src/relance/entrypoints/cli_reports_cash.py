@@ -11,7 +11,6 @@ Added to the `report` group by `register(report_group)`.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,6 +32,14 @@ from relance.entrypoints.cli import (
     table,
     today,
 )
+from relance.entrypoints.report_files import (
+    EUROS,
+    csv_text,
+    days_text,
+    write_file,
+    written,
+    xlsx_bytes,
+)
 from relance.i18n import format_date, format_money, format_short_date
 
 SOURCE_COLUMNS = ("échéancier", "promesse", "prévision", "échéance")
@@ -46,33 +53,14 @@ def _pct(value: Decimal | None) -> str:
     return "n.d." if value is None else f"{value:.2f}".replace(".", ",") + "\u00a0%"
 
 
-def _days(value: Decimal | None) -> str:
-    return "n.d." if value is None else f"{value}".replace(".", ",") + " j"
-
-
 def _money(value: Decimal | None) -> str:
     return "n.d." if value is None else format_money(value)
-
-
-def _csv_amount(amount: Decimal) -> str:
-    """`1234,56`: no thousands separator nor currency, so spreadsheets read a number."""
-    return f"{amount:.2f}".replace(".", ",")
 
 
 def _month_label(start: date) -> str:
     from babel.dates import format_date as babel_date
 
     return str(babel_date(start, "LLLL y", locale="fr_FR"))
-
-
-def _write(path: Path, data: bytes | str) -> None:
-    try:
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8", newline="")
-        else:
-            path.write_bytes(data)
-    except OSError as exc:
-        raise ValidationError(f"{path} : écriture impossible ({exc.strerror}).") from exc
 
 
 # --- files: CSV, XLSX, chart ---------------------------------------------------------------------
@@ -94,14 +82,9 @@ def forecast_rows(fc: Any) -> list[tuple[str, date | None, date | None, Decimal,
 
 def forecast_csv(fc: Any) -> str:
     """`;`-separated, decimal commas, dd/mm/yyyy dates (French spreadsheets)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(("semaine", "du", "au", "attendu", *SOURCE_COLUMNS))
-    for label, start, end, amount, parts in forecast_rows(fc):
-        writer.writerow((label, format_short_date(start) if start else "",
-                         format_short_date(end) if end else "", _csv_amount(amount),
-                         *(_csv_amount(p) for p in parts)))
-    return out.getvalue()
+    return csv_text([("semaine", "du", "au", "attendu", *SOURCE_COLUMNS),
+                     *((label, start, end, amount, *parts)
+                       for label, start, end, amount, parts in forecast_rows(fc))])
 
 
 def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
@@ -109,7 +92,6 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    euros = '#,##0.00\\ "€"'
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -123,7 +105,7 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
         for col in "BC":
             sheet[f"{col}{row}"].number_format = "DD/MM/YYYY"
         for col in "DEFGH":
-            sheet[f"{col}{row}"].number_format = euros
+            sheet[f"{col}{row}"].number_format = EUROS
     for col, width in zip("ABCDEFGH", (10, 12, 12, 16, 16, 16, 16, 16), strict=True):
         sheet.column_dimensions[col].width = width
 
@@ -136,7 +118,7 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
         lines.append([e.number, e.client_ref, e.due_date, e.on, fc.week_of(e.on) or "au-delà",
                       e.amount, e.source])
         lines[f"C{row}"].number_format = lines[f"D{row}"].number_format = "DD/MM/YYYY"
-        lines[f"F{row}"].number_format = euros
+        lines[f"F{row}"].number_format = EUROS
 
     if backtest is not None:
         bt = book.create_sheet("Back-test")
@@ -150,10 +132,8 @@ def forecast_xlsx(fc: Any, backtest: Any | None = None) -> bytes:
                 row += 1
                 bt[f"A{row}"].number_format = "DD/MM/YYYY"
                 for col in "CDE":
-                    bt[f"{col}{row}"].number_format = euros
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+                    bt[f"{col}{row}"].number_format = EUROS
+    return xlsx_bytes(book)
 
 
 _W, _H = 900, 420
@@ -337,11 +317,11 @@ def forecast_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, 
         bt = (forecast_backtest(conn, creditor.id, backtest_from, backtest_end, weeks)
               if backtest_from is not None else None)
     if csv_path is not None:
-        _write(csv_path, forecast_csv(fc))
+        write_file(csv_path, forecast_csv(fc), bom=True)
     if xlsx_path is not None:
-        _write(xlsx_path, forecast_xlsx(fc, bt))
+        write_file(xlsx_path, forecast_xlsx(fc, bt))
     if chart_path is not None:
-        _write(chart_path, forecast_svg(fc) if chart_path.suffix.lower() == ".svg"
+        write_file(chart_path, forecast_svg(fc) if chart_path.suffix.lower() == ".svg"
                else forecast_png(fc))
     if as_json:
         data = fc.as_json()
@@ -358,9 +338,7 @@ def forecast_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, 
             format_short_date(end) if end else "", format_money(amount),
             *(format_money(p) for p in parts))
            for label, start, end, amount, parts in forecast_rows(fc)])
-    for path in (csv_path, xlsx_path, chart_path):
-        if path is not None:
-            click.echo(f"Fichier écrit : {path}")
+    written(csv_path, xlsx_path, chart_path)
     if bt is not None:
         click.echo("")
         for line in backtest_lines(bt):
@@ -430,8 +408,8 @@ def lateness_cmd(db_url: str | None, creditor_ref: str | None, start: date | Non
                "retard.")
     if not result.invoices:
         return
-    click.echo(f"Retard moyen : {_days(result.average_days)} ; pondéré par les montants : "
-               f"{_days(result.weighted_days)} ; plus long : {result.max_days} j.")
+    click.echo(f"Retard moyen : {days_text(result.average_days)} ; pondéré par les montants : "
+               f"{days_text(result.weighted_days)} ; plus long : {result.max_days} j.")
 
 
 @click.command("recovery")

@@ -10,8 +10,6 @@ Registered on the `report` group by `register(report_group)`.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -31,6 +29,7 @@ from relance.entrypoints.cli import (
     table,
     today,
 )
+from relance.entrypoints.report_files import EUROS, csv_text, write_file, written, xlsx_bytes
 from relance.i18n import format_date, format_money, format_percent, format_short_date
 from relance.services.d441 import (
     COLUMN_LABELS,
@@ -43,7 +42,6 @@ from relance.services.d441 import (
 )
 from relance.services.doubtful import REASON_LABELS, Doubtful
 
-_AMOUNT_FORMAT = '#,##0.00\\ "€"'
 _PERCENT_FORMAT = "0.00%"
 _FILE = click.Path(path_type=Path, dir_okay=False, writable=True)
 
@@ -90,14 +88,14 @@ def d441_cmd(db_url: str | None, creditor_ref: str | None, at: date | None,
         result = d441_table(conn, creditor.id, closing, year_start=year_start,
                             reference_terms=terms)
     if csv_path is not None:
-        csv_path.write_text(d441_csv(result), "utf-8-sig", newline="")
+        write_file(csv_path, d441_csv(result), bom=True)
     if xlsx_path is not None:
-        d441_xlsx(result, xlsx_path)
+        write_file(xlsx_path, d441_xlsx(result))
     if as_json:
         emit_json(result.as_json())
         return
     print_d441(result)
-    _written(csv_path, xlsx_path)
+    written(csv_path, xlsx_path)
 
 
 def print_d441(r: D441Table) -> None:
@@ -149,16 +147,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, Percent):
-        return "" if value.value is None else f"{value.value:.2f}".replace(".", ",")
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    if isinstance(value, date):
-        return format_short_date(value)
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value   # never a formula in a spreadsheet (CSV injection)
-    return str(value)
+def _csv_value(value: Any) -> Any:
+    """A percentage as its number (the rest goes through report_files.csv_cell)."""
+    return value.value if isinstance(value, Percent) else value
 
 
 def _detail_headers() -> list[str]:
@@ -179,30 +170,20 @@ def _detail_rows(r: D441Table) -> list[list[Any]]:
 
 def d441_csv(r: D441Table) -> str:
     """The two tables then the invoice detail, `;`-separated with decimal commas."""
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
     header = ["", *(COLUMN_LABELS[k] for k in COLUMNS)]
-    w.writerow([_csv_cell(f"Délais de paiement — {r.creditor_name} — exercice du "
-                          f"{format_short_date(r.year_start)} au "
-                          f"{format_short_date(r.closing)} (TTC)")])
-    w.writerow(["Chiffre d'affaires TTC de l'exercice", _csv_cell(r.revenue)])
+    lines: list[Sequence[Any]] = [
+        [f"Délais de paiement — {r.creditor_name} — exercice du "
+         f"{format_short_date(r.year_start)} au {format_short_date(r.closing)} (TTC)"],
+        ["Chiffre d'affaires TTC de l'exercice", r.revenue]]
     for title, rows in ((TITLE_UNPAID, r.unpaid_rows()), (TITLE_LATE, r.late_rows())):
-        w.writerow([])
-        w.writerow([title])
-        w.writerow(header)
-        for row in rows:
-            w.writerow([_csv_cell(v) for v in row])
-    w.writerow([])
-    w.writerow(["Détail des factures"])
-    w.writerow(_detail_headers())
-    for row in _detail_rows(r):
-        w.writerow([_csv_cell(v) for v in row])
-    for warning in r.warnings:
-        w.writerow([f"Attention : {warning}"])
-    return out.getvalue()
+        lines += [[], [title], header, *([_csv_value(v) for v in row] for row in rows)]
+    lines += [[], ["Détail des factures"], _detail_headers(),
+              *([_csv_value(v) for v in row] for row in _detail_rows(r)),
+              *([f"Attention : {warning}"] for warning in r.warnings)]
+    return csv_text(lines)
 
 
-def d441_xlsx(r: D441Table, path: Path) -> None:
+def d441_xlsx(r: D441Table) -> bytes:
     """A workbook: one sheet per table (the model's layout) and one for the detail."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -234,7 +215,7 @@ def d441_xlsx(r: D441Table, path: Path) -> None:
     for warning in r.warnings:
         book.worksheets[0].append([f"Attention : {warning}"])
     book.worksheets[0]["A1"].font = Font(bold=True)
-    book.save(path)
+    return xlsx_bytes(book)
 
 
 def _xlsx_value(value: Any) -> Any:
@@ -254,7 +235,7 @@ def _style(sheet: Any, bold_rows: Sequence[int]) -> None:
         for cell in row:
             if isinstance(cell.value, Decimal):
                 cell.number_format = (_PERCENT_FORMAT if isinstance(cell.value, _XlsxPercent)
-                                      else _AMOUNT_FORMAT)
+                                      else EUROS)
             elif isinstance(cell.value, date):
                 cell.number_format = "DD/MM/YYYY"
             if cell.row in bold_rows:
@@ -284,14 +265,14 @@ def doubtful_cmd(db_url: str | None, creditor_ref: str | None, at: date | None,
         creditor = resolve_creditor(conn, creditor_ref)
         result = doubtful(conn, creditor.id, on)
     if csv_path is not None:
-        csv_path.write_text(doubtful_csv(result), "utf-8-sig", newline="")
+        write_file(csv_path, doubtful_csv(result), bom=True)
     if xlsx_path is not None:
-        doubtful_xlsx(result, xlsx_path)
+        write_file(xlsx_path, doubtful_xlsx(result))
     if as_json:
         emit_json(result.as_json())
         return
     print_doubtful(result)
-    _written(csv_path, xlsx_path)
+    written(csv_path, xlsx_path)
 
 
 def _reasons_text(item: Any) -> str:
@@ -340,15 +321,12 @@ def _doubtful_total(r: Doubtful) -> list[Any]:
 
 
 def doubtful_csv(r: Doubtful) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow(_doubtful_headers())
-    for row in [*_doubtful_rows(r), _doubtful_total(r)]:
-        w.writerow([_csv_cell(v) for v in row])
-    return out.getvalue()
+    return csv_text([_doubtful_headers(),
+                     *([_csv_value(v) for v in row]
+                       for row in [*_doubtful_rows(r), _doubtful_total(r)])])
 
 
-def doubtful_xlsx(r: Doubtful, path: Path) -> None:
+def doubtful_xlsx(r: Doubtful) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -361,13 +339,7 @@ def doubtful_xlsx(r: Doubtful, path: Path) -> None:
     _style(sheet, bold_rows=(1, sheet.max_row))
     sheet.column_dimensions["C"].width = 30
     sheet.column_dimensions["L"].width = 60
-    book.save(path)
-
-
-def _written(*paths: Path | None) -> None:
-    for path in paths:
-        if path is not None:
-            click.echo(f"Tableau écrit : {path}")
+    return xlsx_bytes(book)
 
 
 # --- registration -------------------------------------------------------------------------------

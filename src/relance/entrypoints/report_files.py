@@ -1,0 +1,70 @@
+"""What every report writes to files: CSV cells and text as French spreadsheets read them,
+the XLSX amount format, and the writing itself with a French error."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from relance.domain.errors import ValidationError
+from relance.i18n import format_short_date
+
+EUROS = '#,##0.00\\ "€"'  # XLSX number format of amounts: 1 234,56 € in a French Excel
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """`1234,56` for an amount (a number to a spreadsheet), `23/11/2026` for a date, and text
+    that can never run as a formula (CSV injection: a client named "=HYPERLINK(…)")."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}".replace(".", ",")
+    if isinstance(value, date):
+        return format_short_date(value)
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """`;`-separated rows, as French spreadsheets expect; cells through csv_cell."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(
+        [csv_cell(v) for v in row] for row in rows)
+    return out.getvalue()
+
+
+def xlsx_bytes(book: Any) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_file(path: Path, data: bytes | str, *, bom: bool = False) -> None:
+    """Write a report file, or say in French why it cannot be. A CSV wants `bom`: Excel then
+    reads the UTF-8 accents right."""
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8-sig" if bom else "utf-8", newline="")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise ValidationError(f"{path} : écriture impossible ({exc.strerror}).") from exc
+
+
+def written(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            click.echo(f"Fichier écrit : {path}")
+
+
+def days_text(value: Decimal | None) -> str:
+    """`12,5 j`, or `n.d.` when there is nothing to divide by."""
+    return "n.d." if value is None else f"{value}".replace(".", ",") + " j"
