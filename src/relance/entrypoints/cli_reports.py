@@ -32,8 +32,10 @@ from relance.entrypoints.cli import (
 )
 from relance.entrypoints.report_files import (
     EUROS,
+    axis_label,
     csv_text,
     days_text,
+    nice_top,
     write_file,
     written,
     xlsx_bytes,
@@ -129,33 +131,13 @@ _W, _H = 760, 420
 _LEFT, _RIGHT, _TOP, _BOTTOM = 100, 20, 60, 60
 
 
-def _nice_top(top: Decimal) -> Decimal:
-    """The axis maximum: four ticks of 1, 2, 2.5 or 5 × 10^k euros covering `top`.
-
-    >>> _nice_top(Decimal("930")), _nice_top(Decimal("12000")), _nice_top(Decimal(0))
-    (Decimal('1000'), Decimal('20000'), Decimal('4'))
-    """
-    if top <= 0:
-        return Decimal(4)
-    quarter = top / 4
-    power = Decimal(1).scaleb(quarter.adjusted())
-    for mantissa in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
-        if mantissa * power >= quarter:
-            return (mantissa * power * 4).normalize().quantize(Decimal(1))
-    return power * 40  # pragma: no cover - 10 × power always covers
-
-
-def _axis_label(value: Decimal) -> str:
-    return format_money(value.quantize(Decimal("0.01"))).replace(",00\xa0€", "\xa0€")
-
-
 def _chart_title(result: Aging) -> str:
     return f"Balance âgée au {format_date(result.at)} — total {format_money(result.total)}"
 
 
 def _chart_bars(result: Aging) -> tuple[Decimal, list[tuple[str, float, float, float]]]:
     """The scale and, per bucket, (bucket, x, y top, height) in pixels; bars 70 % of a slot."""
-    scale = _nice_top(max(result.buckets.values(), default=Decimal(0)))
+    scale = nice_top(max(result.buckets.values(), default=Decimal(0)))
     plot_h = _H - _TOP - _BOTTOM
     slot = (_W - _LEFT - _RIGHT) / len(BUCKETS)
     bars = []
@@ -185,7 +167,7 @@ def aging_svg(result: Aging) -> str:
         out.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" '
                    'stroke="#dddddd"/>')
         out.append(f'<text x="{_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">'
-                   f'{escape(_axis_label(scale * i / 4))}</text>')
+                   f'{escape(axis_label(scale * i / 4))}</text>')
     for k, x, y, height in bars:
         amount = escape(format_money(result.buckets[k]))
         out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
@@ -220,7 +202,7 @@ def aging_png(result: Aging) -> bytes:
     for i in range(5):
         y = base - (base - _TOP) * i / 4
         draw.line([(_LEFT, y), (_W - _RIGHT, y)], fill="#dddddd")
-        draw.text((_LEFT - 8, y), _axis_label(scale * i / 4), fill="black", font=font,
+        draw.text((_LEFT - 8, y), axis_label(scale * i / 4), fill="black", font=font,
                   anchor="rm")
     for k, x, y, height in bars:
         if height > 0:

@@ -34,8 +34,10 @@ from relance.entrypoints.cli import (
 )
 from relance.entrypoints.report_files import (
     EUROS,
+    axis_label,
     csv_text,
     days_text,
+    nice_top,
     write_file,
     written,
     xlsx_bytes,
@@ -140,26 +142,10 @@ _W, _H = 900, 420
 _LEFT, _RIGHT, _TOP, _BOTTOM = 90, 20, 50, 70
 
 
-def _nice_top(top: Decimal) -> Decimal:
-    """The axis maximum: four ticks of 1, 2, 2.5 or 5 × 10^k euros covering `top`."""
-    if top <= 0:
-        return Decimal(4)
-    quarter = top / 4
-    power = Decimal(1).scaleb(quarter.adjusted())
-    for mantissa in (1, Decimal("2"), Decimal("2.5"), 5, 10):
-        if mantissa * power >= quarter:
-            return mantissa * power * 4
-    return power * 40  # pragma: no cover - 10 × power always covers
-
-
-def _axis_label(value: Decimal) -> str:
-    return format_money(value.quantize(Decimal("0.01"))).replace(",00\xa0€", "\xa0€")
-
-
 def _chart_layout(fc: Any) -> tuple[Decimal, list[tuple[float, float, list[tuple[str, float,
                                                                                     float]]]]]:
     """Scale and bars: (x, width, [(source, y top, height)]) per week, in pixels."""
-    scale = _nice_top(max((w.amount for w in fc.weeks), default=Decimal(0)))
+    scale = nice_top(max((w.amount for w in fc.weeks), default=Decimal(0)))
     plot_h = _H - _TOP - _BOTTOM
     slot = (_W - _LEFT - _RIGHT) / max(len(fc.weeks), 1)
     bars = []
@@ -196,7 +182,7 @@ def forecast_svg(fc: Any) -> str:
         out.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" '
                    f'stroke="#dddddd"/>')
         out.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                   f'{escape(_axis_label(scale * i / 4))}</text>')
+                   f'{escape(axis_label(scale * i / 4))}</text>')
     for week, (x, width, parts) in zip(fc.weeks, bars, strict=True):
         for source, y, height in parts:
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
@@ -237,7 +223,7 @@ def forecast_png(fc: Any) -> bytes:
     for i in range(5):
         y = base - (base - _TOP) * i / 4
         draw.line([(_LEFT, y), (_W - _RIGHT, y)], fill="#dddddd")
-        draw.text((_LEFT - 6, y), _axis_label(scale * i / 4), fill="black", font=font,
+        draw.text((_LEFT - 6, y), axis_label(scale * i / 4), fill="black", font=font,
                   anchor="rm")
     for week, (x, width, parts) in zip(fc.weeks, bars, strict=True):
         for source, y, height in parts:

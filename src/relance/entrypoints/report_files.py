@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from relance.domain.errors import ValidationError
-from relance.i18n import format_short_date
+from relance.i18n import format_money, format_short_date
 
 EUROS = '#,##0.00\\ "€"'  # XLSX number format of amounts: 1 234,56 € in a French Excel
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,3 +68,30 @@ def written(*paths: Path | None) -> None:
 def days_text(value: Decimal | None) -> str:
     """`12,5 j`, or `n.d.` when there is nothing to divide by."""
     return "n.d." if value is None else f"{value}".replace(".", ",") + " j"
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def nice_top(top: Decimal) -> Decimal:
+    """The axis maximum of a chart in euros: four ticks of 1, 2, 2.5 or 5 × 10^k covering `top`.
+
+    >>> nice_top(Decimal("930")), nice_top(Decimal("12000")), nice_top(Decimal(0))
+    (Decimal('1000'), Decimal('20000'), Decimal('4'))
+    >>> nice_top(Decimal("0.30"))  # cents only: the axis still covers them
+    Decimal('0.40')
+    """
+    if top <= 0:
+        return Decimal(4)
+    quarter = top / 4
+    power = Decimal(1).scaleb(quarter.adjusted())
+    for mantissa in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
+        if mantissa * power >= quarter:
+            found = mantissa * power * 4
+            return found.quantize(Decimal(1) if found >= 1 else Decimal("0.01"))
+    return power * 40  # pragma: no cover - 10 × power always covers
+
+
+def axis_label(value: Decimal) -> str:
+    """`20 000 €`: an axis tick, without the cents."""
+    return format_money(value.quantize(Decimal("0.01"))).replace(",00\xa0€", "\xa0€")
