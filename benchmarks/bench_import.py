@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import MetaData, insert, text
+from sqlalchemy.engine import make_url
 
 from relance.adapters import tables as t
 from relance.adapters.database import make_engine, migrate
@@ -20,11 +22,15 @@ from relance.demo.portfolio import Portfolio, PortfolioSpec
 from relance.services.demo import DEMO_CREDITOR
 from relance.services.importing import import_file
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Never the `test` database: every benchmark empties the database it is given.
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 
 
 def fresh_engine(url: str):  # type: ignore[no-untyped-def]
-    """A migrated, empty database at `url`."""
+    """A migrated, empty database at `url` (create `bench` with
+    `psql -U postgres -h 127.0.0.1 -c 'create database bench'`)."""
+    if url.startswith("postgresql") and make_url(url).database == "test":
+        raise SystemExit("Refusing to benchmark on the `test` database (it would be emptied).")
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
@@ -51,14 +57,19 @@ def run(url: str, files: dict[str, Path]) -> None:
     engine.dispose()
 
 
-def main() -> None:
-    """Parse arguments, generate the portfolio once, import it into each database."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def portfolio_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every portfolio benchmark takes: its size and the databases."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--postgres-url", default=POSTGRES)
-    args = parser.parse_args()
+    return parser
+
+
+def on_each_database(args: argparse.Namespace,
+                     bench: Callable[[str, dict[str, Path]], None]) -> None:
+    """Generate the portfolio once as CSV, then run `bench(url, files)` on each database."""
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         files = Portfolio(PortfolioSpec(clients=args.clients, invoices=args.invoices)).write_csv(
@@ -66,9 +77,14 @@ def main() -> None:
         print(f"generated {args.invoices:,} invoices for {args.clients:,} clients in "
               f"{time.perf_counter() - started:.1f} s")
         if args.db in ("sqlite", "both"):
-            run(f"sqlite:///{Path(folder) / 'bench.db'}", files)
+            bench(f"sqlite:///{Path(folder) / 'bench.db'}", files)
         if args.db in ("postgres", "both"):
-            run(args.postgres_url, files)
+            bench(args.postgres_url, files)
+
+
+def main() -> None:
+    """Parse arguments, generate the portfolio once, import it into each database."""
+    on_each_database(portfolio_parser(__doc__).parse_args(), run)
 
 
 if __name__ == "__main__":

@@ -14,27 +14,21 @@ average printed with each figure tells whether other work shared the machine.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_import import fresh_engine
+from bench_import import fresh_engine, on_each_database, portfolio_parser
 
-from relance.demo.portfolio import Portfolio, PortfolioSpec
 from relance.services.importing import import_file
 from relance.services.reports import aging, dso
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 TARGETS = {"sqlite": 4.0, "postgresql": 2.0}
 
 
@@ -86,28 +80,13 @@ def _load() -> str:
 
 def main() -> None:
     """Generate the portfolio once, then benchmark each database."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--postgres-url", default=POSTGRES)
+    parser = portfolio_parser(__doc__)
     parser.add_argument("--at", type=date.fromisoformat, action="append",
                         help="report date (repeatable; default 2026-06-30 and 2025-09-30)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     dates = args.at or [date(2026, 6, 30), date(2025, 9, 30)]
-    if args.db != "sqlite" and make_url(args.postgres_url).database == "test":
-        raise SystemExit("Refusing to benchmark on the `test` database (it would be emptied).")
-    with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        files = Portfolio(PortfolioSpec(clients=args.clients, invoices=args.invoices)
-                          ).write_csv(Path(folder))
-        print(f"generated {args.invoices:,} invoices for {args.clients:,} clients in "
-              f"{time.perf_counter() - started:.1f} s")
-        if args.db in ("sqlite", "both"):
-            bench(f"sqlite:///{Path(folder) / 'reports.db'}", files, dates, args.repeat)
-        if args.db in ("postgres", "both"):
-            bench(args.postgres_url, files, dates, args.repeat)
+    on_each_database(args, lambda url, files: bench(url, files, dates, args.repeat))
 
 
 if __name__ == "__main__":

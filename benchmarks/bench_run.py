@@ -9,9 +9,7 @@ Targets (issue 4): a dry run in at most 20 s, and at most 5 times the bare scan.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -20,10 +18,9 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_import import POSTGRES, fresh_engine
+from bench_import import fresh_engine, on_each_database, portfolio_parser
 
 from relance.adapters import tables as t
-from relance.demo.portfolio import Portfolio, PortfolioSpec
 from relance.services.importing import import_file
 from relance.services.run import open_invoices_query, run
 
@@ -69,19 +66,7 @@ def bench(url: str, files: dict[str, Path]) -> None:
 
 def main() -> None:
     """Generate once, then benchmark each database."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--postgres-url", default=POSTGRES)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        files = Portfolio(PortfolioSpec(clients=args.clients, invoices=args.invoices)
-                          ).write_csv(Path(folder))
-        if args.db in ("sqlite", "both"):
-            bench(f"sqlite:///{Path(folder) / 'run.db'}", files)
-        if args.db in ("postgres", "both"):
-            bench(args.postgres_url, files)
+    on_each_database(portfolio_parser(__doc__).parse_args(), bench)
 
 
 if __name__ == "__main__":

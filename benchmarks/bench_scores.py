@@ -9,9 +9,7 @@ scores stored, grade changes written to the history). The figures it prints go i
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import date
@@ -19,9 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_import import POSTGRES, fresh_engine
+from bench_import import fresh_engine, on_each_database, portfolio_parser
 
-from relance.demo.portfolio import Portfolio, PortfolioSpec
 from relance.services.importing import import_file
 from relance.services.risk import assess, refresh_scores
 
@@ -52,19 +49,8 @@ def bench(url: str, files: dict[str, Path]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--postgres-url", default=POSTGRES)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        files = Portfolio(PortfolioSpec(clients=args.clients, invoices=args.invoices)
-                          ).write_csv(Path(folder))
-        if args.db in ("sqlite", "both"):
-            bench(f"sqlite:///{Path(folder) / 'scores.db'}", files)
-        if args.db in ("postgres", "both"):
-            bench(args.postgres_url, files)
+    """Generate once, then benchmark each database."""
+    on_each_database(portfolio_parser(__doc__).parse_args(), bench)
 
 
 if __name__ == "__main__":
