@@ -495,6 +495,7 @@ def proceedings_claim(db_url: str | None, creditor_ref: str | None, proceeding_i
                       out: Path | None, on: date | None, security: str, agent: str) -> None:
     """Prépare la déclaration de créance au mandataire judiciaire (PDF et texte)."""
     from relance.documents.claim import claim_text, render_claim
+    from relance.entrypoints.report_files import write_file
     from relance.services.pauses import _event
     from relance.services.proceedings import claim_declaration
 
@@ -504,11 +505,7 @@ def proceedings_claim(db_url: str | None, creditor_ref: str | None, proceeding_i
         creditor = resolve_creditor(conn, creditor_ref)
         data, row = claim_declaration(conn, creditor, proceeding_id, on, security=security,
                                       agent=agent)
-        pdf = render_claim(data)
-        try:
-            out.write_bytes(pdf)
-        except OSError as exc:
-            raise ValidationError(f"{out} : écriture impossible ({exc.strerror}).") from exc
+        write_file(out, render_claim(data))
         _event(conn, creditor.id, row.client_id, None, "claim_prepared", on,
                f"Déclaration de créance préparée ({out.name}), à adresser avant le "
                f"{format_date(data.deadline)}", {"proceeding_id": proceeding_id,

@@ -253,7 +253,7 @@ def build_letter(ctx: dict[str, Any], body: str, subject: str, *, registered: bo
 
     creditor, collector = ctx["creditor"], ctx["collector"]
     sender = collector or creditor
-    legal = _legal_mentions(creditor)
+    legal = legal_mentions(creditor)
     qr = None
     if creditor["iban"] and ctx["total_due"] > 0:
         try:
@@ -272,8 +272,7 @@ def build_letter(ctx: dict[str, Any], body: str, subject: str, *, registered: bo
         recipient=Party(ctx["client"]["name"], tuple(
             ([f"À l'attention de {ctx['client']['contact_name']}"]
              if ctx["client"]["contact_name"] else []) + ctx["client"]["address_lines"])),
-        place=(creditor["address_lines"][-1].split(" ", 1)[-1] if creditor["address_lines"]
-               else ""),
+        place=creditor_place(creditor),
         on=ctx["today"], subject=subject,
         paragraphs=tuple(p.strip() for p in body.split("\n\n") if p.strip()),
         invoices=tuple(InvoiceLine(i["number"], i["issue_date"], i["due_date"], i["amount"],
@@ -287,7 +286,24 @@ def build_letter(ctx: dict[str, Any], body: str, subject: str, *, registered: bo
         title=title, footer=tuple(legal), registered=registered)
 
 
-def _legal_mentions(c: dict[str, Any]) -> list[str]:
+def creditor_party(c: dict[str, Any]) -> Any:
+    """The creditor as a letter's sender: name, address and legal mentions."""
+    from relance.documents.pdf import Party
+
+    return Party(c["legal_name"], tuple(c["address_lines"]), tuple(legal_mentions(c)))
+
+
+def creditor_place(c: dict[str, Any]) -> str:
+    """The town a letter is written from ("Fait à …"): the creditor's last address line."""
+    return c["address_lines"][-1].split(" ", 1)[-1] if c["address_lines"] else ""
+
+
+def client_address(row: Any) -> tuple[str, ...]:
+    """A client's postal address lines."""
+    return tuple(x for x in (row.address, f"{row.postal_code} {row.city}".strip()) if x)
+
+
+def legal_mentions(c: dict[str, Any]) -> list[str]:
     parts = [c["legal_name"]]
     if c["legal_form"]:
         parts.append(c["legal_form"])
@@ -337,9 +353,6 @@ def statement_pdf(conn: Connection, client_id: int, at: date) -> bytes:
     cl = conn.execute(select(t.clients).where(t.clients.c.id == client_id)).one()
     creditor, _ = creditor_context(conn, cl.creditor_id)
     lines, balance = statement_lines(conn, client_id, at)
-    sender = Party(creditor["legal_name"], tuple(creditor["address_lines"]),
-                   tuple(_legal_mentions(creditor)))
-    client = Party(cl.name, tuple(x for x in (cl.address, f"{cl.postal_code} {cl.city}".strip())
-                                  if x))
-    pdf: bytes = render_statement(sender, client, at, lines, balance)
+    pdf: bytes = render_statement(creditor_party(creditor), Party(cl.name, client_address(cl)),
+                                  at, lines, balance)
     return pdf

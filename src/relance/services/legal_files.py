@@ -278,10 +278,9 @@ def _file_name(number: int, label: str, suffix: str = ".pdf") -> str:
 def _letter(case: Case, *, recipient: tuple[str, tuple[str, ...]], subject: str, title: str,
             paragraphs: list[str], place_total: bool = True) -> bytes:
     from relance.documents.pdf import InvoiceLine, Letter, Party, PenaltyLine, render_letter
-    from relance.services.compose import _legal_mentions
+    from relance.services.compose import creditor_party, creditor_place
 
     c = case.creditor
-    legal = tuple(_legal_mentions(c))
     penalties = []
     for claim in case.claims:
         if claim.interest:
@@ -292,17 +291,18 @@ def _letter(case: Case, *, recipient: tuple[str, tuple[str, ...]], subject: str,
         if claim.indemnity:
             penalties.append(PenaltyLine(f"Indemnité forfaitaire, facture {claim.number}",
                                          claim.indemnity, "art. L441-10 C. com."))
+    sender = creditor_party(c)
     letter = Letter(
-        sender=Party(c["legal_name"], tuple(c["address_lines"]), legal),
+        sender=sender,
         recipient=Party(recipient[0], recipient[1]),
-        place=(c["address_lines"][-1].split(" ", 1)[-1] if c["address_lines"] else ""),
+        place=creditor_place(c),
         on=case.at, subject=subject, paragraphs=tuple(paragraphs),
         invoices=tuple(InvoiceLine(x.number, x.issue_date, x.due_date, x.amount, x.principal)
                        for x in case.claims),
         penalties=tuple(penalties), total_due=case.total if place_total else None,
         signature=(*(x for x in (c["signatory_name"], c["signatory_title"], c["legal_name"])
                      if x), "Signature :"),
-        title=title, footer=legal)
+        title=title, footer=sender.legal)
     pdf: bytes = render_letter(letter)
     return pdf
 

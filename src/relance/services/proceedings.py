@@ -125,7 +125,12 @@ def claim_declaration(conn: Connection, creditor: Any, proceeding_id: int, on: d
     from relance.law import PenaltyTotals
     from relance.law.errors import LawError
     from relance.law.proceedings import PriorInvoice, accrual_until, declaration_lines
-    from relance.services.compose import _legal_mentions, creditor_context
+    from relance.services.compose import (
+        client_address,
+        creditor_context,
+        creditor_party,
+        creditor_place,
+    )
     from relance.services.penalties import penalties_for_rows
 
     p, inv = t.proceedings, t.invoices
@@ -167,16 +172,14 @@ def claim_declaration(conn: Connection, creditor: Any, proceeding_id: int, on: d
     notice = conn.execute(select(t.events.c.occurred_on).where(
         t.events.c.client_id == client.id, t.events.c.kind == "formal_notice",
         t.events.c.occurred_on < row.judgment_date).order_by(t.events.c.occurred_on)).first()
-    place = ctx["address_lines"][-1].split(" ", 1)[-1] if ctx["address_lines"] else ""
     data = ClaimDeclaration(
-        creditor=Party(ctx["legal_name"], tuple(ctx["address_lines"]),
-                       tuple(_legal_mentions(ctx))),
+        creditor=creditor_party(ctx),
         client_name=client.name, client_siren=client.siren,
-        client_address=tuple(x for x in (client.address,
-                                         f"{client.postal_code} {client.city}".strip()) if x),
+        client_address=client_address(client),
         kind=row.kind, judgment_date=row.judgment_date, published_on=row.published_on,
         court=row.court, administrator=Party(admin_lines[0], tuple(admin_lines[1:])),
-        deadline=claim_deadline(row.published_on), declaration=declaration, place=place,
+        deadline=claim_deadline(row.published_on), declaration=declaration,
+        place=creditor_place(ctx),
         on=on, signatory=creditor.signatory_name or creditor.legal_name,
         signatory_title=creditor.signatory_title, security=security, agent=agent,
         formal_notice_on=notice.occurred_on if notice else None)

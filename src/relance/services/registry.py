@@ -143,12 +143,12 @@ class CheckResult:
             out.append(f"  BODACC : inconnu. {self.notices.message}")
         else:
             found = current_proceeding(self.notices.value)
-            out.append("  BODACC : " + ("aucune procédure collective en cours"
-                                        if found is None else
-                                        f"{found.nature or found.family} publiée le "
-                                        f"{format_date(found.published_on)}"
-                                        if found.published_on else found.nature)
-                       + f" ({len(self.notices.value)} annonce(s)).")
+            state = "aucune procédure collective en cours"
+            if found is not None:
+                state = found.nature or found.family
+                if found.published_on is not None:
+                    state += f" publiée le {format_date(found.published_on)}"
+            out.append(f"  BODACC : {state} ({len(self.notices.value)} annonce(s)).")
         for kind, _on, text, _ in self.signs:
             out.append(f"  Signal : {SIGN_KINDS[kind].label} — {text}")
         if self.own:
