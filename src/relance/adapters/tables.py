@@ -515,3 +515,110 @@ invoice_predictions = Table(
     Column("expected_on", Date, nullable=False),
     Column("model", String(40), nullable=False),
 )
+
+
+# --- web application and API (issue 8) ---------------------------------------------------------
+
+# People who sign in. Roles: admin (everything, settings, users), collector (the day's work),
+# readonly (reading only, no bad-payer file). Passwords are argon2 hashes, never the password.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(120), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False, server_default=""),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(12), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("role in ('admin', 'collector', 'readonly')", name="role"),
+)
+
+# The creditor companies each user serves (an accounting firm serves many).
+user_creditors = Table(
+    "user_creditors",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Browser sessions, server side so that they expire and can be ended; the cookie holds a random
+# token whose SHA-256 only is stored.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# API tokens per user (SHA-256 stored; the token is shown once).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(120), nullable=False, server_default=""),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# Sign-in attempts, in the database so that the rate limit holds across processes.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(120), nullable=False),
+    Column("address", String(64), nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("success", Boolean, nullable=False),
+)
+Index("ix_login_attempts_username_at", login_attempts.c.username, login_attempts.c.at)
+
+# Who did what: every write through the web application or the API.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("username", String(120), nullable=False, server_default=""),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE")),
+    Column("action", String(60), nullable=False),
+    Column("target", String(200), nullable=False, server_default=""),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("address", String(64), nullable=False, server_default=""),
+)
+Index("ix_audit_log_creditor_at", audit_log.c.creditor_id, audit_log.c.at)
+
+# Dashboard figures computed by the run and stored as of its date, so pages stay fast.
+dashboard_snapshots = Table(
+    "dashboard_snapshots",
+    metadata,
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), primary_key=True),
+    Column("as_of", Date, primary_key=True),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+# Long operations started from the web application (runs, imports), with their progress, in the
+# database so that any process can report on them.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("kind", String(30), nullable=False),
+    Column("status", String(12), nullable=False, server_default="running"),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("result", JSON, nullable=False, default=dict),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
