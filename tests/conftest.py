@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -98,3 +99,72 @@ def creditor(relance: Relance) -> str:
     relance("creditors", "add", "ACME", "--name", "ACME Services SAS", "--siren", "732829320",
             "--legal-form", "SAS", "--city", "Paris")
     return "ACME"
+
+
+# --- the web application ----------------------------------------------------------------------
+
+WEB_PASSWORD = "mot-de-passe-solide"
+WEB_DAY = "2026-06-30"
+
+
+class Web:
+    """The web application on this test's database, with users of each role signed in on
+    demand: `web.client("admin")` is a TestClient holding that user's session cookie."""
+
+    def __init__(self, engine: Engine) -> None:
+        from datetime import date
+
+        from relance.entrypoints.web.app import create_app
+
+        self.engine = engine
+        self.app = create_app(engine, on=date.fromisoformat(WEB_DAY))
+
+    def client(self, username: str | None = None, password: str = WEB_PASSWORD) -> Any:
+        """A browser: signed in as `username` (through the real sign-in form) or anonymous."""
+        from fastapi.testclient import TestClient
+
+        browser = TestClient(self.app, base_url="http://testserver", follow_redirects=False)
+        if username:
+            page = browser.get("/connexion")
+            token = csrf_of(page.text)
+            answer = browser.post("/connexion", data={"identifiant": username,
+                                                      "mot_de_passe": password,
+                                                      "csrf_token": token, "suite": "/"})
+            assert answer.status_code == 303, answer.text
+        return browser
+
+    def csrf(self, browser: Any, path: str) -> str:
+        """The CSRF token of the form on a page."""
+        return csrf_of(browser.get(path).text)
+
+    def token(self, username: str) -> str:
+        """A new API token of a user."""
+        from relance.services.users import create_token, user_by_name
+
+        with self.engine.begin() as conn:
+            return create_token(conn, user_by_name(conn, username).id, "tests")
+
+
+def csrf_of(html: str) -> str:
+    """The value of the first csrf_token field of a page."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def web(engine: Engine, relance: Relance, creditor: str) -> Web:
+    """Two companies (ACME and BETA) and four users: admin, collector and readonly serve ACME;
+    `beta` (a collector) serves only BETA."""
+    from relance.services.users import add_user
+
+    relance("creditors", "add", "BETA", "--name", "Beta Conseil SARL", "--siren", "552100554")
+    with engine.begin() as conn:
+        ids = {r.ref: r.id for r in conn.execute(text("select id, ref from creditors"))}
+        for name, role, ref in (("admin", "admin", "ACME"), ("collector", "collector", "ACME"),
+                                ("readonly", "readonly", "ACME"), ("beta", "collector", "BETA")):
+            add_user(conn, name, WEB_PASSWORD, role, full_name=name.title(),
+                     creditor_ids=[ids[ref]])
+    return Web(engine)

@@ -31,7 +31,10 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"URL de base de données invalide : « {url} ».") from exc
     try:
         if parsed.get_backend_name() == "sqlite":
-            engine = create_engine(url, connect_args={"timeout": 30})
+            # One connection serves one request at a time, maybe from several threads (the web
+            # application's thread pool): SQLite's same-thread check would refuse that.
+            engine = create_engine(url, connect_args={"timeout": 30,
+                                                      "check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(url, pool_pre_ping=True)

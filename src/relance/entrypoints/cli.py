@@ -750,6 +750,7 @@ from relance.entrypoints import cli_reports_cash as _cli_reports_cash  # noqa: E
 from relance.entrypoints import cli_reports_legal as _cli_reports_legal  # noqa: E402
 from relance.entrypoints import cli_risk as _cli_risk  # noqa: E402
 from relance.entrypoints import cli_run as _cli_run  # noqa: E402,F401
+from relance.entrypoints import cli_web as _cli_web  # noqa: E402,F401
 
 _cli_predict.register(cli)
 _cli_reports.register(cli)

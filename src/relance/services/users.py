@@ -113,9 +113,11 @@ def add_user(conn: Connection, username: str, password: str, role: str, *,
         raise RelanceError("Identifiant vide.")
     if conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first():
         raise RelanceError(f"L'utilisateur « {username} » existe déjà.")
-    user_id = int(conn.execute(insert(t.users).values(
+    key = conn.execute(insert(t.users).values(
         username=username, full_name=full_name, password_hash=hash_password(password),
-        role=role)).inserted_primary_key[0])
+        role=role)).inserted_primary_key
+    assert key is not None
+    user_id = int(key[0])
     grant(conn, user_id, creditor_ids)
     return user_id
 
