@@ -168,3 +168,16 @@ def web(engine: Engine, relance: Relance, creditor: str) -> Web:
             add_user(conn, name, WEB_PASSWORD, role, full_name=name.title(),
                      creditor_ids=[ids[ref]])
     return Web(engine)
+
+
+def app_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every APIRoute of the application with its full path (FastAPI keeps an included router
+    as one entry of `app.routes`: walk into it)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        elif hasattr(route, "original_router"):
+            yield from app_routes(route.original_router.routes,
+                                  prefix + route.include_context.prefix)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi.routing import APIRoute
 from sqlalchemy import select, text, update
 
 from relance.adapters import tables as t
 from relance.entrypoints.web.deps import SESSION_COOKIE
 from relance.services.users import LOGIN_MAX_FAILURES, now
-from tests.conftest import WEB_PASSWORD, csrf_of
+from tests.conftest import WEB_PASSWORD, app_routes, csrf_of
 
 
 def test_a_page_asks_for_sign_in_and_brings_the_user_back_where_they_were_going(web):
@@ -98,14 +97,16 @@ def test_a_company_not_granted_is_answered_as_if_it_did_not_exist(web):
 def test_every_route_goes_through_a_guard_with_a_right(web):
     open_routes = {"/connexion", "/api/v1/openapi.json", "/api/v1/docs",
                    "/api/v1/docs/oauth2-redirect"}
-    unguarded = []
-    for route in web.app.routes:
-        if not isinstance(route, APIRoute) or route.path in open_routes:
+    unguarded, guarded = [], []
+    for path, route in app_routes(web.app.routes):
+        if path in open_routes:
             continue
         rights = [getattr(d.call, "relance_right", None) for d in route.dependant.dependencies]
-        if not any(rights):
-            unguarded.append(route.path)
+        (guarded if any(rights) else unguarded).append(path)
     assert unguarded == []
+    # The walk really reaches the pages and the API (FastAPI nests included routers).
+    assert {"/", "/c/{creditor_ref}/", "/api/v1/creditors/{creditor_ref}/clients"} <= set(guarded)
+    assert len(guarded) > 40
 
 
 def test_pages_carry_security_headers_and_no_traceback_on_errors(web):
