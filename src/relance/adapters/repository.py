@@ -25,12 +25,15 @@ from relance.domain.money import ZERO
 credit_notes = invoices.alias("credit_notes")
 
 
-def settled_subquery(at: date | None = None, *, dated: bool = False) -> Any:
+def settled_subquery(at: date | None = None, *, dated: bool = False,
+                     of_invoices: Any = None) -> Any:
     """Sum of allocations per invoice, counting only settlements dated on or before `at`.
 
     With `dated`, also `last_on`: the date of the last of them (a payment's date, a credit
     note's issue date). An allocation never exceeds what is open on its invoice, so when
     `settled` reaches the invoice's amount, `last_on` is the day it was fully settled.
+    `of_invoices` (a select of invoice ids) limits the sums to those invoices: reading one
+    client must not sum the whole ledger's allocations.
     """
     effective = func.coalesce(payments.c.date, credit_notes.c.issue_date)
     columns = [
@@ -48,6 +51,8 @@ def settled_subquery(at: date | None = None, *, dated: bool = False) -> Any:
         )
     if at is not None:
         query = query.where(effective <= at)
+    if of_invoices is not None:
+        query = query.where(allocations.c.invoice_id.in_(of_invoices))
     return query.subquery("settled")
 
 

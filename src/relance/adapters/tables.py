@@ -620,5 +620,6 @@ jobs = Table(
     Column("message", Text, nullable=False, server_default=""),
     Column("result", JSON, nullable=False, default=dict),
     Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True)),  # last sign of life (a dead job stops it)
     Column("finished_at", DateTime(timezone=True)),
 )

@@ -3,6 +3,7 @@ the letter PDF or the SMS. Nothing is sent here."""
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -83,7 +84,21 @@ class Composer:
         ctx = self.context(conn, row)
         name = row.template
         lang = ctx["client"]["language"]
-        subject = render(self.env, name, "subject", ctx, lang).strip()
+        # A collector may have edited the text before approving it (web application): the
+        # edited subject and body replace the template's, the rest (letterhead, legal
+        # mentions, attachments) stays.
+        edited = (row.data or {}).get("edited") or {}
+
+        def part(kind: str) -> str:
+            if edited.get("body") and kind in ("email.txt", "letter.txt", "sms.txt"):
+                return str(edited["body"])
+            if edited.get("body") and kind == "email.html":
+                return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>"
+                               for p in str(edited["body"]).split("\n\n"))
+            return render(self.env, name, kind, ctx, lang)
+
+        subject = (str(edited["subject"]) if edited.get("subject")
+                   else render(self.env, name, "subject", ctx, lang).strip())
         domain = (ctx["creditor"]["email"].partition("@")[2] or "relance.local")
         message_id = message_id_for(row.key, domain)
         if row.channel == "email":
@@ -94,15 +109,14 @@ class Composer:
                 sender=ctx["creditor"]["email"] or "relance@localhost",
                 sender_name=sender["legal_name"], to=ctx["client"]["email"],
                 reply_to=ctx["creditor"]["email"] or "relance@localhost", subject=subject,
-                text=render(self.env, name, "email.txt", ctx, lang),
-                html=render(self.env, name, "email.html", ctx, lang), message_id=message_id,
+                text=part("email.txt"), html=part("email.html"), message_id=message_id,
                 attachments=attachments)
             return Message(message_id, subject, email=email)
         if row.channel == "sms":
             return Message(message_id, subject, sms_to=ctx["client"]["mobile"],
-                           sms_text=render(self.env, name, "sms.txt", ctx, lang).strip(),
+                           sms_text=part("sms.txt").strip(),
                            path=self.output / "sms" / f"{row.id:07d}.txt")
-        letter = build_letter(ctx, render(self.env, name, "letter.txt", ctx, lang), subject,
+        letter = build_letter(ctx, part("letter.txt"), subject,
                               registered=row.channel == "registered_letter",
                               formal_notice=name.startswith("mise_en_demeure"))
         from relance.documents.pdf import render_letter

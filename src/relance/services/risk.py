@@ -45,7 +45,8 @@ def _facts_query(creditor_id: int, at: date, client_ids: Sequence[int] | None) -
     """Every client of the creditor, by id, with each invoice issued by `at` (none: one row of
     nulls): amount, what was open at `at`, and the date of its last settlement by then."""
     c, inv = t.clients, t.invoices
-    settled = settled_subquery(at, dated=True)
+    settled = settled_subquery(at, dated=True, of_invoices=None if client_ids is None else (
+        select(inv.c.id).where(inv.c.client_id.in_(list(client_ids)))))
     query = (select(c.c.id, inv.c.issue_date, inv.c.due_date, inv.c.amount,
                     open_amount_column(settled), settled.c.last_on)
              .select_from(c.outerjoin(inv, and_(inv.c.client_id == c.c.id,

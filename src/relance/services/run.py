@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -72,6 +72,7 @@ class RunReport:
     already_done: int = 0
     missing_rates: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    tick: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def skipped(self) -> list[dict[str, Any]]:
@@ -151,7 +152,8 @@ def check_date(conn: Connection, run_date: date, replay: bool) -> None:
 
 
 def run(engine: Engine, run_date: date, *, dry_run: bool = False, replay: bool = False,
-        creditor_ref: str | None = None, predict: bool = True) -> RunReport:
+        creditor_ref: str | None = None, predict: bool = True,
+        progress: Callable[[int, int, str], None] | None = None) -> RunReport:
     """The daily run for `run_date` over every creditor (or one); `predict` refreshes the
     predicted lateness of open invoices at the end (a real run only)."""
     report = RunReport(run_date, dry_run)
@@ -170,10 +172,17 @@ def run(engine: Engine, run_date: date, *, dry_run: bool = False, replay: bool =
             if creditor_ref:
                 query = query.where(t.creditors.c.ref == creditor_ref)
             creditors = list(conn.execute(query))
+            if progress is not None:
+                report.tick = _ticker(conn, creditors, progress)
         for creditor in creditors:
             _run_creditor(engine, creditor, run_date, dry_run, report, crash)
             if predict and not dry_run:
                 _refresh_predictions(engine, creditor, run_date, report)
+            if not dry_run:  # the dashboard's figures as of the run date, for fast pages
+                from relance.services.dashboard import refresh_snapshot
+
+                with engine.begin() as conn:
+                    refresh_snapshot(conn, creditor.id, run_date)
         if not dry_run:
             with engine.begin() as conn:
                 conn.execute(t.runs.update().where(t.runs.c.run_date == run_date)
@@ -339,6 +348,8 @@ def _with_commitments(conn: Connection, creditor_id: int, run_date: date) -> set
 def _process(engine: Engine, ctx: _Context, chunk: dict[int, list[Any]], done: set[int],
              run_date: date, dry_run: bool, report: RunReport, crash: CrashHook) -> None:
     """One batch of clients: one transaction (nothing written on a dry run)."""
+    if report.tick is not None:
+        report.tick(len(chunk))
     todo = {cid: rows for cid, rows in chunk.items() if cid not in done}
     report.already_done += len(chunk) - len(todo)
     if not todo:
@@ -740,3 +751,20 @@ def outbox_rows(conn: Connection, creditor_id: int, statuses: Sequence[str] = (
         .join(t.clients, t.clients.c.id == t.outbox.c.client_id)
         .where(t.outbox.c.creditor_id == creditor_id, t.outbox.c.status.in_(statuses))
         .order_by(t.outbox.c.id)))
+
+
+def _ticker(conn: Connection, creditors: Sequence[Any],
+            progress: Callable[[int, int, str], None]) -> Callable[[int], None]:
+    """`progress(done, total, message)` as each batch of clients starts, out of the clients
+    of the creditors run."""
+    total = conn.execute(select(func.count()).select_from(t.clients).where(
+        t.clients.c.creditor_id.in_([c.id for c in creditors]))).scalar_one()
+    seen = [0]
+
+    def tick(batch: int) -> None:
+        done = min(seen[0], total)
+        progress(done, total, f"{done} client(s) traité(s) sur {total}…")
+        seen[0] += batch
+
+    progress(0, total, "Démarrage du run…")
+    return tick

@@ -284,3 +284,52 @@ def transports(output: Path) -> tuple[Any, Any]:
     else:
         email = FileTransport(output / "emails")
     return email, FileSms(output / "sms")
+
+
+EDITABLE = ("awaiting_approval", "pending")
+
+
+def waiting_message(conn: Connection, creditor_id: int, outbox_id: int) -> Any:
+    """An outbox row of this creditor still waiting (to be approved or sent), or an error."""
+    from relance.domain.errors import NotFoundError, ValidationError
+
+    row = conn.execute(select(t.outbox).where(t.outbox.c.id == outbox_id,
+                                              t.outbox.c.creditor_id == creditor_id)).first()
+    if row is None:
+        raise NotFoundError(f"Message n° {outbox_id} inconnu.")
+    if row.status not in EDITABLE:
+        raise ValidationError(f"Le message n° {outbox_id} n'attend plus (statut : "
+                              f"{row.status}) : il ne peut plus être modifié.")
+    return row
+
+
+def edit_message(conn: Connection, creditor_id: int, outbox_id: int, subject: str, body: str,
+                 on: date, by: str = "") -> None:
+    """Replace the text of a waiting message (kept in its data as "edited", with who and
+    when); the history records the change."""
+    from relance.domain.errors import ValidationError
+
+    row = waiting_message(conn, creditor_id, outbox_id)
+    subject, body = subject.strip(), body.strip()
+    if not body:
+        raise ValidationError("Le texte du message ne peut pas être vide.")
+    data = {**row.data, "edited": {"subject": subject, "body": body, "by": by,
+                                   "on": on.isoformat()}}
+    conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(data=data))
+    conn.execute(t.events.insert().values(
+        creditor_id=creditor_id, client_id=row.client_id, kind="message_edited",
+        occurred_on=on, summary=f"Texte modifié avant envoi : {row.step_key} ({row.channel})",
+        data={"outbox_id": row.id, "by": by}))
+
+
+def skip_message(conn: Connection, creditor_id: int, outbox_id: int, on: date,
+                 reason: str = "", by: str = "") -> None:
+    """Cancel a waiting message: it is never sent; the history says so and why."""
+    row = waiting_message(conn, creditor_id, outbox_id)
+    conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(
+        status="skipped", claimed_by=None))
+    conn.execute(t.events.insert().values(
+        creditor_id=creditor_id, client_id=row.client_id, kind="message_skipped",
+        occurred_on=on, summary=f"Envoi annulé : {row.step_key} ({row.channel})"
+        + (f" — {reason}" if reason else ""),
+        data={"outbox_id": row.id, "reason": reason, "by": by}))

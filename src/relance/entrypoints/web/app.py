@@ -77,16 +77,16 @@ def create_app(engine: Engine, *, cookie_secure: bool | None = None,
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    from relance.entrypoints.web import pages_auth
+    from relance.entrypoints.web import (
+        api,
+        pages_admin,
+        pages_auth,
+        pages_clients,
+        pages_dashboard,
+        pages_work,
+    )
 
-    app.include_router(pages_auth.router)
-    for name in ("api", "pages_dashboard", "pages_clients", "pages_work", "pages_admin"):
-        try:
-            module = __import__(f"relance.entrypoints.web.{name}", fromlist=["router"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"relance.entrypoints.web.{name}":
-                raise
-            continue
+    for module in (pages_auth, api, pages_dashboard, pages_clients, pages_work, pages_admin):
         app.include_router(module.router)
     return app
 

@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), server_default='', nullable=False),
     sa.Column('result', sa.JSON(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['creditor_id'], ['creditors.id'], name=op.f('fk_jobs_creditor_id_creditors'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_jobs_user_id_users'), ondelete='SET NULL'),
