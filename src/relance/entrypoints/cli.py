@@ -681,28 +681,46 @@ def allocate(db_url: str | None, creditor_ref: str | None, payment_id: int,
               show_default=True, help="Nombre de factures sur 18 mois.")
 @click.option("--days", type=click.IntRange(0, 540), default=90, show_default=True,
               help="Jours de runs quotidiens simulés jusqu'à la fin du calendrier.")
-@click.option("--no-serve", is_flag=True, help="Ne pas lancer l'interface web (à venir).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port de l'application web de démonstration (sur 127.0.0.1).")
+@click.option("--no-serve", is_flag=True,
+              help="Construire la base sans lancer l'application web.")
 @json_option
-def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
+def demo(path: Path, n_clients: int, n_invoices: int, days: int, port: int, no_serve: bool,
          as_json: bool) -> None:
-    """Crée une base de démonstration réaliste et en affiche la synthèse."""
+    """Crée une base de démonstration réaliste, en affiche la synthèse, puis sert
+    l'application web sur http://127.0.0.1:PORT/ (date de travail : le dernier jour du
+    calendrier de la démo) avec l'identifiant de démonstration qu'elle affiche."""
     from relance.demo.portfolio import BEHAVIOUR_LABELS, PortfolioSpec
+    from relance.entrypoints.cli_web import serve_app
     from relance.i18n import format_date
-    from relance.services.demo import build_demo
+    from relance.services.demo import DEMO_PASSWORD, DEMO_USER, build_demo
 
+    if not no_serve:  # say so now, not after building the database
+        import socket
+
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise RelanceError(f"Le port {port} est déjà utilisé : choisissez-en un autre "
+                                   "avec --port, ou --no-serve.") from exc
     spec = PortfolioSpec(clients=n_clients, invoices=n_invoices)
     if not as_json:
         click.echo(f"Création de la base de démonstration {path} …")
     output = path.parent / f"{path.stem}-sortie"
-    _, s = build_demo(path, spec, simulated_days=days, output=output)
+    engine, s = build_demo(path, spec, simulated_days=days, output=output)
     if as_json:
         emit_json({"path": str(path), "start": spec.start, "end": spec.end,
+                   "login": {"username": DEMO_USER, "password": DEMO_PASSWORD, "role": "admin"},
                    "behaviours": s.behaviours, "invoices": s.invoices, "payments": s.payments,
                    "open_amount": s.open_amount, "overdue_amount": s.overdue_amount,
                    "buckets": s.buckets, "runs": s.runs, "run_actions": s.actions,
                    "sent": s.sent, "output": str(s.output) if s.output else None,
                    "worst": [{"client_ref": r, "name": n, "overdue": a, "max_days_late": d}
                              for r, n, a, d in s.worst]})
+        if not no_serve:
+            serve_app(engine, "127.0.0.1", port, on=spec.end)
         return
     click.echo(
         f"Calendrier de démonstration : du {format_date(spec.start)} au {format_date(spec.end)}"
@@ -738,6 +756,15 @@ def demo(path: Path, n_clients: int, n_invoices: int, days: int, no_serve: bool,
         if s.worst:
             click.echo(f"  relance --db sqlite:///{path} score {s.worst[0][0]} --at {spec.end}")
         click.echo(f"  relance --db sqlite:///{path} proceedings list")
+    click.echo(f"  relance --db sqlite:///{path} serve --date {spec.end}")
+    click.echo("")
+    click.echo(f"Connexion à l'application web : identifiant « {DEMO_USER} », "
+               f"mot de passe « {DEMO_PASSWORD} » (administrateur de la société DEMO).")
+    if no_serve:
+        return
+    click.echo(f"Relance (démo, date de travail {format_date(spec.end)}) sur "
+               f"http://127.0.0.1:{port}/ (Ctrl+C pour arrêter)")
+    serve_app(engine, "127.0.0.1", port, on=spec.end)
 
 
 # The other command groups register themselves on `cli` (kept apart for readability).

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from relance.adapters import tables as t
 from relance.adapters.database import make_engine, migrate
@@ -39,6 +39,10 @@ DEMO_CREDITOR = {
     "signatory_title": "Présidente",
     "default_terms": "30 jours",
 }
+
+# The documented demo login (README and `relance demo` print it): an administrator of DEMO.
+DEMO_USER = "demo"
+DEMO_PASSWORD = "relance-demo-2026"
 
 BUCKETS = (("non échu", None, 0), ("1 à 30 jours", 1, 30), ("31 à 60 jours", 31, 60),
            ("61 à 90 jours", 61, 90), ("plus de 90 jours", 91, None))
@@ -72,7 +76,10 @@ def build_demo(path: Path, spec: PortfolioSpec | None = None, simulated_days: in
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     with engine.begin() as conn:
-        conn.execute(insert(t.creditors).values(**DEMO_CREDITOR))
+        creditor_id = conn.execute(insert(t.creditors).values(**DEMO_CREDITOR)
+                                   ).inserted_primary_key
+        assert creditor_id is not None
+        add_demo_user(conn, int(creditor_id[0]))
     portfolio = Portfolio(spec)
     summary = DemoSummary(path, spec, portfolio.behaviour_counts())
     with tempfile.TemporaryDirectory() as folder:
@@ -85,6 +92,14 @@ def build_demo(path: Path, spec: PortfolioSpec | None = None, simulated_days: in
         deliver(engine, summary, output, spec.end)
     _summarise(engine, summary, spec.end)
     return engine, summary
+
+
+def add_demo_user(conn: Connection, creditor_id: int) -> int:
+    """The documented demo login: `demo`, an administrator of the demo company."""
+    from relance.services.users import add_user
+
+    return add_user(conn, DEMO_USER, DEMO_PASSWORD, "admin", full_name="Utilisateur démo",
+                    creditor_ids=[creditor_id])
 
 
 def deliver(engine: Engine, summary: DemoSummary, output: Path, on: date) -> None:
