@@ -167,6 +167,22 @@ def test_a_file_with_ten_errors_reports_all_ten_and_writes_nothing(
     assert {p["row"] for p in problems["problems"]} == {2, 3, 4, 5, 7, 8, 9, 10, 11, 12}
 
 
+def test_an_unquoted_french_amount_in_a_comma_file_is_refused_not_cut(
+    relance, creditor, engine, tmp_path
+):
+    relance("import", "clients", str(write(tmp_path / "c.csv", CLIENTS)))
+    before = count_rows(engine)
+    bad = write(tmp_path / "virgules.csv",
+                "number,client_ref,issue_date,due_date,amount\n"
+                '"H1",C001,2026-03-01,2026-03-30,"1 234,56"\n'
+                "H2,C001,2026-03-01,2026-03-30,1 234,56\n")
+    result = relance("import", "invoices", str(bad), ok=False)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "virgules.csv, ligne 3, colonne « amount »" in result.output
+    assert "« 1 234,56 »" in result.output and "entre guillemets" in result.output
+    assert count_rows(engine) == before
+
+
 def test_client_identifiers_are_checked_with_their_control_keys(
     relance, creditor, engine, tmp_path
 ):

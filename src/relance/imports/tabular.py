@@ -113,8 +113,18 @@ def _read_csv(name: str, text: str) -> Table:
     def rows() -> Iterator[tuple[int, list[object]]]:
         try:
             for cells in reader:
-                if "".join(cells).strip():
-                    yield reader.line_num, cells  # type: ignore[misc]
+                if not "".join(cells).strip():
+                    continue
+                extra = [c for c in cells[len(headers):] if c.strip()]
+                if extra:
+                    # Never drop a cell: "1 234,56" unquoted in a comma-separated file splits in
+                    # two, and the amount would silently lose its cents.
+                    joined = delimiter.join(cells[len(headers) - 1:])
+                    raise ImportFailed([ImportProblem(
+                        name, reader.line_num, headers[-1], joined,
+                        f"{len(headers)} colonnes comme l'en-tête, {len(cells)} trouvées (une "
+                        f"valeur contenant « {delimiter} » doit être entre guillemets)")])
+                yield reader.line_num, cells  # type: ignore[misc]
         except csv.Error as exc:
             raise _fail(name, f"CSV illisible : {exc}", row=reader.line_num) from None
 
