@@ -32,6 +32,19 @@ def _reset_postgres(engine: Engine) -> None:
             conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
 
 
+def _empty_postgres(conn: Any) -> None:
+    """Empty every table and restart every id sequence. DELETE in dependency order, not
+    TRUNCATE: on a test's few rows it takes 20 ms where TRUNCATE of ~40 tables takes 300 ms,
+    which was a third of the PostgreSQL suite."""
+    for table in reversed(metadata.sorted_tables):
+        conn.execute(table.delete())
+    sequences = conn.execute(text(
+        "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")).scalars()
+    calls = [f"setval('{name}', 1, false)" for name in sequences]
+    if calls:
+        conn.execute(text("SELECT " + ", ".join(calls)))
+
+
 @pytest.fixture(scope="session")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_URL:
@@ -54,8 +67,7 @@ def db_url(_template: str, tmp_path: Path) -> Iterator[str]:
     if TEST_URL:
         engine = make_engine(TEST_URL)
         with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _empty_postgres(conn)
         engine.dispose()
         yield TEST_URL
         return
