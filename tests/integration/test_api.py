@@ -200,6 +200,7 @@ def test_readonly_reads_but_cannot_write_nor_see_the_bad_payer_file(web, ledger)
         ("post", "/disputes", {"invoice": "F1", "reason": "Contesté"}),
         ("post", "/disputes/1/resolve", {}),
         ("post", "/runs", {}),
+        ("post", "/runs/preview", {}),   # a simulation takes the global run lock
     ]
     for method, path, body in writes:
         answer = getattr(readonly, method)(API + path, json=body)
@@ -214,14 +215,14 @@ def test_readonly_reads_but_cannot_write_nor_see_the_bad_payer_file(web, ledger)
 def test_a_session_write_needs_the_csrf_header(web, ledger):
     browser = web.client("collector")
     path = API + f"/clients/{ledger.clients['C002']}"
-    missing = browser.patch(path, json={"collector": "Bob"})
+    missing = browser.patch(path, json={"collector": "admin"})
     assert missing.status_code == 403 and "CSRF" in missing.json()["detail"]
-    wrong = browser.patch(path, json={"collector": "Bob"}, headers={"X-CSRF-Token": "faux"})
+    wrong = browser.patch(path, json={"collector": "admin"}, headers={"X-CSRF-Token": "faux"})
     assert wrong.status_code == 403
     assert browser.get(path).json()["collector"] == ""   # reads need no header
     token = csrf_of(browser.get("/c/ACME/", follow_redirects=True).text)
-    done = browser.patch(path, json={"collector": "Bob"}, headers={"X-CSRF-Token": token})
-    assert done.status_code == 200 and browser.get(path).json()["collector"] == "Bob"
+    done = browser.patch(path, json={"collector": "admin"}, headers={"X-CSRF-Token": token})
+    assert done.status_code == 200 and browser.get(path).json()["collector"] == "admin"
     assert [a.username for a in _audited(web, "client.update")] == ["collector"]
 
 
@@ -295,9 +296,9 @@ def test_the_client_page_has_balance_invoices_score_status_and_contacts(web, rel
 def test_assigning_a_collector_and_changing_the_status_is_written_and_audited(web, ledger):
     api = ledger.as_user("collector")
     c002 = ledger.clients["C002"]
-    done = api.patch(API + f"/clients/{c002}", json={"collector": " Bob "})
-    assert done.status_code == 200 and done.json()["changed"] == {"collector": "Bob"}
-    assert _refs(api.get(API + "/clients", params={"collector": "Bob"})) == ["C002"]
+    done = api.patch(API + f"/clients/{c002}", json={"collector": " collector "})
+    assert done.status_code == 200 and done.json()["changed"] == {"collector": "collector"}
+    assert _refs(api.get(API + "/clients", params={"collector": "collector"})) == ["C002"]
     held = api.patch(API + f"/clients/{c002}", json={"hold_until": "31/07/2026",
                                                      "reason": "Accord du directeur"})
     assert held.status_code == 200
@@ -317,6 +318,31 @@ def test_assigning_a_collector_and_changing_the_status_is_written_and_audited(we
     bad_date = api.patch(API + f"/clients/{c002}", json={"hold_until": "demain"})
     assert bad_date.status_code == 422 and "attendu une date" in bad_date.json()["detail"]
     assert len(_audited(web, "client.update")) == 2
+
+
+def test_only_an_active_collector_or_admin_of_the_company_can_be_assigned(web, ledger):
+    api = ledger.as_user("collector")
+    c002 = ledger.clients["C002"]
+    with web.engine.begin() as conn:   # a former collector of ACME, no longer active
+        conn.execute(update(t.users).where(t.users.c.username == "beta").values(active=False))
+        from relance.services.users import add_user
+
+        acme = conn.execute(select(t.creditors.c.id).where(t.creditors.c.ref == "ACME")
+                            ).scalar_one()
+        add_user(conn, "parti", "Mot-de-passe-long-1", "collector", full_name="Parti",
+                 creditor_ids=[acme])
+        conn.execute(update(t.users).where(t.users.c.username == "parti").values(active=False))
+    for name in ("Bob", "readonly", "beta", "parti", "<script>", "x" * 120):
+        refused = api.patch(API + f"/clients/{c002}", json={"collector": name})
+        assert refused.status_code == 400, name
+        assert "ne travaille pas pour cette société" in refused.json()["detail"], name
+    assert api.get(API + f"/clients/{c002}").json()["collector"] == ""
+    assert _audited(web, "client.update") == []
+    for name, stored in (("admin", "admin"), (" collector ", "collector"), ("", "")):
+        done = api.patch(API + f"/clients/{c002}", json={"collector": name})
+        assert done.status_code == 200 and done.json()["changed"] == {"collector": stored}
+        assert api.get(API + f"/clients/{c002}").json()["collector"] == stored
+    assert len(_audited(web, "client.update")) == 3
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -523,7 +549,142 @@ def test_a_dry_run_writes_nothing_then_the_run_writes_its_events(web, ledger):
         back = api.post(API + path, json={"date": "2026-06-29"})
         assert back.status_code == 400 and "ne revient pas en arrière" in back.json()["detail"]
     assert len(_audited(web, "run.execute")) == 1
-    assert ledger.as_user("readonly").post(API + "/runs/preview", json={}).status_code == 200
+    assert ledger.as_user("readonly").post(API + "/runs/preview", json={}).status_code == 403
+
+
+def test_a_run_after_the_working_date_is_refused_but_can_be_simulated(web, ledger):
+    api = ledger.as_user("collector")
+    for day in ("2199-12-31", "2026-07-01"):
+        ahead = api.post(API + "/runs", json={"date": day})
+        assert ahead.status_code == 400, ahead.text
+        assert ahead.json()["detail"] == (
+            f"Un run ne s'exécute pas à l'avance : le {day[8:]}/{day[5:7]}/{day[:4]} est "
+            "après aujourd'hui (30/06/2026). Simulez-le plutôt.")
+    assert _count(web, t.runs) == 0 and _count(web, t.outbox) == 0
+    assert _audited(web, "run.execute") == []
+    simulated = api.post(API + "/runs/preview", json={"date": "2026-07-01"})
+    assert simulated.status_code == 200 and simulated.json()["date"] == "2026-07-01"
+    assert _count(web, t.runs) == 0
+    assert api.post(API + "/runs", json={}).status_code == 201   # today still runs
+    assert api.get(API + "/runs").json()["items"][0]["date"] == WEB_DAY
+
+
+def test_the_bad_payer_history_is_shown_only_with_the_bad_payers_right(web, relance, ledger):
+    collector = ledger.as_user("collector")
+    assert collector.post(API + "/runs", json={}).status_code == 201   # F5 gets reminded
+    relance("bad-payers", "mark", "C004", "--by", "Julie", "--reason", "3 relances sans réponse",
+            "--date", WEB_DAY, "--creditor", "ACME")
+    c004 = ledger.clients["C004"]
+    kinds = "bad_payer_marked"
+    for name, sees in (("collector", True), ("admin", True), ("readonly", False)):
+        api = ledger.as_user(name)
+        timeline = api.get(API + f"/clients/{c004}/timeline").json()["events"]
+        assert any(e["kind"] == kinds for e in timeline) is sees, name
+        assert all("mauvais payeur" not in e["summary"] for e in timeline) is not sees, name
+        events = api.get(API + "/events", params={"client_id": c004, "per_page": 500}).json()
+        assert any(e["kind"] == kinds for e in events["items"]) is sees, name
+        assert events["total"] == len(events["items"]) and events["total"] > 0, name
+        marked = api.get(API + "/events", params={"kind": kinds}).json()
+        assert marked["total"] == (1 if sees else 0), name
+        for like in ("bad_payer%", "bad%", "%"):   # a LIKE pattern matches nothing
+            assert api.get(API + "/events", params={"kind": like}).json()["total"] == 0
+    everything = _count(web, t.events, t.events.c.creditor_id != None)   # noqa: E711
+    hidden = ledger.as_user("readonly").get(API + "/events").json()["total"]
+    assert hidden == everything - 1 - _count(web, t.events, t.events.c.client_id ==
+                                             ledger.clients["B001"])
+
+
+# --- bounds: a nonsense number is a French 422, never a 500 -----------------------------------
+
+BIG = 2 ** 31   # ids are INTEGER columns: 32 bits on PostgreSQL
+
+
+def test_out_of_range_ids_and_pages_are_422_not_500(web, ledger):
+    api = ledger.as_user("collector")
+    for path in ("/clients/{}", "/clients/{}/timeline", "/invoices/{}"):
+        for bad in (0, -1, BIG, 2 ** 63, 10 ** 30):
+            answer = api.get(API + path.format(bad))
+            assert answer.status_code == 422, (path, bad, answer.text)
+            assert answer.json()["detail"].startswith("Requête invalide"), (path, bad)
+        assert api.get(API + path.format(BIG - 1)).status_code == 404, path
+    assert api.patch(API + f"/clients/{BIG}", json={"collector": ""}).status_code == 422
+    assert api.post(API + f"/disputes/{BIG}/resolve", json={}).status_code == 422
+    assert api.post(API + f"/disputes/{BIG - 1}/resolve", json={}).status_code == 404
+    for path in ("/invoices", "/payments", "/events", "/promises", "/disputes"):
+        assert api.get(API + path, params={"client_id": BIG}).status_code == 422, path
+        assert api.get(API + path, params={"client_id": BIG - 1}).status_code == 404, path
+        assert api.get(API + path, params={"client_id": 0}).status_code == 422, path
+        assert api.get(API + path, params={"page": 1_000_001}).status_code == 422, path
+        last = api.get(API + path, params={"page": 1_000_000})
+        assert last.status_code == 200 and last.json()["items"] == [], path
+    for path in ("/clients", "/runs"):
+        assert api.get(API + path, params={"page": 10 ** 12}).status_code == 422, path
+    for path, body in (("/payments", {"amount": "10.00"}),
+                       ("/promises", {"amount": "10.00", "pay_by": "2026-07-10"})):
+        assert api.post(API + path, json={**body, "client_id": BIG}).status_code == 422, path
+        assert api.post(API + path, json={**body, "client_id": BIG - 1}).status_code == 404
+    assert _count(web, t.payments) == 1 and _count(web, t.promises) == 0
+
+
+@pytest.mark.parametrize("amount", ["1" * 40, "1e30", "1e20", "99999999999999.99",
+                                    "-1" + "0" * 30, 10 ** 40, 1e300, "NaN", "Infinity"])
+def test_a_huge_or_odd_amount_is_a_french_422(web, ledger, amount):
+    api = ledger.as_user("collector")
+    c001 = ledger.clients["C001"]
+    for path, body in (("/payments", {"client_id": c001, "amount": amount}),
+                       ("/promises", {"client_id": c001, "amount": amount,
+                                      "pay_by": "2026-07-10"})):
+        answer = api.post(API + path, json=body)
+        assert answer.status_code == 422, (path, answer.text)
+        assert "attendu un montant" in answer.json()["detail"], path
+    assert _count(web, t.payments) == 1 and _count(web, t.promises) == 0
+
+
+def test_an_arithmetic_error_of_the_amount_parser_is_a_422(web, ledger, monkeypatch):
+    from decimal import InvalidOperation
+
+    from relance.entrypoints.web import api as module
+
+    def overflowing(value: object) -> None:
+        raise InvalidOperation("quantize result has too many digits")
+
+    monkeypatch.setattr(module, "parse_amount", overflowing)
+    answer = ledger.as_user("collector").post(API + "/payments", json={
+        "client_id": ledger.clients["C001"], "amount": "1" * 40})
+    assert answer.status_code == 422 and "attendu un montant" in answer.json()["detail"]
+    assert _count(web, t.payments) == 1
+
+
+def test_a_far_date_is_a_french_422_and_cannot_break_the_next_runs(web, ledger):
+    api = ledger.as_user("collector")
+    c002 = ledger.clients["C002"]
+    far = ("9999-12-31", "2200-01-01", "1899-12-31")
+    for day in far:
+        calls = [api.post(API + "/promises", json={"client_id": c002, "amount": "10",
+                                                   "pay_by": day}),
+                 api.patch(API + f"/clients/{c002}", json={"hold_until": day, "reason": "x"}),
+                 api.post(API + "/payments", json={"client_id": c002, "amount": "1",
+                                                   "date": day}),
+                 api.post(API + "/runs/preview", json={"date": day}),
+                 api.post(API + "/runs", json={"date": day}),
+                 api.get(API + "/reports/dso", params={"at": day}),
+                 api.get(API + "/events", params={"since": day})]
+        for answer in calls:
+            assert answer.status_code == 422, (day, answer.request.url, answer.text)
+            assert "attendu une date AAAA-MM-JJ entre 1900 et 2199" in answer.json()["detail"]
+    assert _count(web, t.promises) == 0 and _count(web, t.payments) == 1
+    assert api.post(API + "/promises", json={"client_id": c002, "amount": "10",
+                                             "pay_by": "2199-12-31"}).status_code == 201
+    assert api.post(API + "/runs/preview", json={}).status_code == 200
+    assert api.get(API + "/reports/dso", params={"at": "2199-12-31"}).status_code == 200
+
+
+def test_the_largest_amount_accepted_is_stored_exactly(web, ledger):
+    api = ledger.as_user("collector")
+    done = api.post(API + "/promises", json={"client_id": ledger.clients["C001"],
+                                             "amount": "999999999999.99", "pay_by": "2026-07-10"})
+    assert done.status_code == 201, done.text
+    assert done.json()["amount"] == "999999999999.99"
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -616,6 +777,5 @@ def test_every_api_route_has_a_guard_and_every_write_needs_the_work_right(web):
                 rights[(method.lower(), path)] = found[0]
     assert set(rights) == ENDPOINTS
     writes = {k: v for k, v in rights.items() if k[0] in ("post", "patch")}
-    assert writes.pop(("post", "/api/v1/creditors/{creditor_ref}/runs/preview")) == "read"
     assert set(writes.values()) == {"work"}
     assert rights[("get", "/api/v1/creditors/{creditor_ref}/reports/bad-payers")] == "bad_payers"

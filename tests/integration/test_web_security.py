@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select, text, update
 
 from relance.adapters import tables as t
 from relance.entrypoints.web.deps import SESSION_COOKIE
-from relance.services.users import LOGIN_MAX_FAILURES, now
+from relance.services.users import (
+    LOGIN_MAX_FAILURES,
+    LOGIN_MAX_FAILURES_PER_ADDRESS,
+    AuthError,
+    now,
+)
 from tests.conftest import WEB_PASSWORD, app_routes, csrf_of
 
 
@@ -115,3 +124,136 @@ def test_pages_carry_security_headers_and_no_traceback_on_errors(web):
     assert answer.headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     assert "Traceback" not in answer.text and "Introuvable" in answer.text
+
+
+# --- sign-in limits, under attack ---------------------------------------------------------------
+
+
+class _SlowHasher:
+    """The real hasher, whose checks wait until every attempt of the test is either checking
+    its password or refused: the worst interleaving of parallel sign-ins, made certain."""
+
+    def __init__(self, real: Any, attempts: int) -> None:
+        self.real, self.attempts, self.checks, self.refused = real, attempts, 0, 0
+        self.lock, self.go = threading.Lock(), threading.Event()
+
+    def settled(self) -> bool:
+        with self.lock:
+            return self.checks + self.refused == self.attempts
+
+    def verify(self, stored: str, password: str) -> bool:
+        with self.lock:
+            self.checks += 1
+        self.go.wait(timeout=20)
+        return self.real.verify(stored, password)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_rate_limit(web, monkeypatch):
+    from relance.services import users
+
+    attempts = LOGIN_MAX_FAILURES + 4
+    slow = _SlowHasher(users._hasher, attempts)
+    monkeypatch.setattr(users, "_hasher", slow)
+    answers: list[str] = []
+
+    def attempt(n: int) -> None:
+        with web.engine.connect() as conn:
+            try:
+                users.authenticate(conn, "admin", f"faux-{n}", "198.51.100.7")
+            except users.RateLimited:
+                with slow.lock:
+                    slow.refused += 1
+                answers.append("limited")
+            except users.AuthError:
+                answers.append("wrong")
+            conn.commit()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while not slow.settled() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    slow.go.set()
+    for thread in threads:
+        thread.join()
+    assert slow.checks <= LOGIN_MAX_FAILURES  # never more password checks than the limit
+    assert answers.count("limited") == attempts - slow.checks
+    with web.engine.connect() as conn:
+        recorded = conn.execute(select(t.login_attempts.c.success)).scalars().all()
+    assert recorded == [False] * attempts
+
+
+def test_one_address_trying_many_usernames_is_limited(web):
+    from relance.services.users import RateLimited, authenticate
+
+    with web.engine.connect() as conn:
+        for n in range(LOGIN_MAX_FAILURES_PER_ADDRESS):
+            with pytest.raises(AuthError):
+                authenticate(conn, f"essai{n}", "mauvais-mot-de-passe", "203.0.113.9")
+        with pytest.raises(RateLimited):
+            authenticate(conn, "collector", WEB_PASSWORD, "203.0.113.9")
+        assert authenticate(conn, "collector", WEB_PASSWORD, "203.0.113.10").username \
+            == "collector"
+        conn.commit()
+
+
+def test_spaces_around_the_username_neither_dodge_the_limit_nor_block_the_user(web):
+    from relance.services.users import RateLimited, authenticate
+
+    with web.engine.connect() as conn:
+        assert authenticate(conn, "  admin ", WEB_PASSWORD).username == "admin"
+        for variant in (" admin", "admin ", "\u00a0admin", "admin\t", " admin "):
+            with pytest.raises(AuthError) as refused:
+                authenticate(conn, variant, "mauvais-mot-de-passe")
+            assert not isinstance(refused.value, RateLimited)
+        with pytest.raises(RateLimited):
+            authenticate(conn, "admin", WEB_PASSWORD)
+        with pytest.raises(AuthError):
+            authenticate(conn, "Admin", WEB_PASSWORD)  # case is kept
+        with pytest.raises(AuthError):  # longer than the column: refused, not a crash
+            authenticate(conn, "collector" + "x" * 300, WEB_PASSWORD)
+        conn.commit()
+
+
+def test_a_successful_sign_in_is_recorded_as_such(web):
+    with web.engine.connect() as conn:
+        recorded = conn.execute(select(t.login_attempts.c.username, t.login_attempts.c.success)
+                                ).all()
+    assert recorded == []
+    web.client("readonly")
+    with web.engine.connect() as conn:
+        recorded = conn.execute(select(t.login_attempts.c.username, t.login_attempts.c.success)
+                                ).all()
+    assert [tuple(r) for r in recorded] == [("readonly", True)]
+
+
+def test_a_new_password_or_disabling_ends_sessions_and_revokes_api_tokens(web):
+    from relance.services.users import set_password, set_role, token_user, user_by_name
+
+    browser = web.client("collector")
+    first, second = web.token("collector"), web.token("readonly")
+    with web.engine.begin() as conn:
+        set_password(conn, user_by_name(conn, "collector").id, "un-tout-nouveau-secret")
+    assert browser.get("/").headers["location"].startswith("/connexion")
+    with web.engine.begin() as conn:
+        assert token_user(conn, first) is None
+        assert conn.execute(select(t.api_tokens.c.revoked_at).where(
+            t.api_tokens.c.user_id == user_by_name(conn, "collector").id)).scalar_one()
+        readonly = user_by_name(conn, "readonly").id
+        set_role(conn, readonly, "readonly", active=False)
+        set_role(conn, readonly, "readonly", active=True)  # enabled again: the token stays dead
+        assert token_user(conn, second) is None
+
+
+def test_validation_errors_are_explained_in_french(web):
+    api = web.client()
+    headers = {"Authorization": f"Bearer {web.token('admin')}"}
+    answer = api.get("/api/v1/creditors/ACME/clients?per_page=100000", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "Requête invalide : per_page : au plus 500"
+    wrong = api.get("/api/v1/creditors/ACME/clients?page=abc", headers=headers)
+    assert wrong.json()["detail"] == "Requête invalide : page : nombre entier attendu"

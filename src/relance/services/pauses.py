@@ -56,6 +56,18 @@ def resolve_dispute(conn: Connection, creditor_id: int, number: str, resolution:
            {"resolution": resolution})
 
 
+HORIZON_YEARS = 10  # a pause further away is a typo, and would overflow the run's date sums
+
+
+def within_horizon(when: date, on: date, what: str) -> None:
+    """Refuse a date more than HORIZON_YEARS after `on` (« 31/12/9999 » typed by mistake would
+    pause a client for ever and break the date arithmetic of every later run)."""
+    limit = on.replace(year=on.year + HORIZON_YEARS, day=min(on.day, 28))
+    if when > limit:
+        raise ValidationError(f"{what} : {when:%d/%m/%Y} est à plus de {HORIZON_YEARS} ans "
+                              f"(au plus le {limit:%d/%m/%Y}).")
+
+
 def add_promise(conn: Connection, creditor_id: int, client_id: int, amount: Decimal,
                 pay_by: date, on: date) -> int:
     """A promise to pay: dunning pauses until its date plus a grace."""
@@ -63,6 +75,7 @@ def add_promise(conn: Connection, creditor_id: int, client_id: int, amount: Deci
         raise ValidationError("Le montant promis doit être positif.")
     if pay_by < on:
         raise ValidationError("La date promise ne peut pas précéder le jour de la promesse.")
+    within_horizon(pay_by, on, "Date promise")
     promise_id = int(conn.execute(t.promises.insert().values(
         client_id=client_id, made_on=on, pay_by=pay_by, amount=amount)
     ).inserted_primary_key[0])  # type: ignore[index]
@@ -112,6 +125,8 @@ def parse_installments(text: str) -> list[tuple[date, Decimal]]:
 def add_plan(conn: Connection, creditor_id: int, client_id: int,
              schedule: list[tuple[date, Decimal]], on: date) -> int:
     """A signed payment plan; it also interrupts prescription (art. 2240 C. civ.)."""
+    for when, _ in schedule:
+        within_horizon(when, on, "Échéance")
     total = sum((a for _, a in schedule), Decimal("0.00"))
     plan_id = int(conn.execute(t.payment_plans.insert().values(
         client_id=client_id, agreed_on=on, total=total,
@@ -145,6 +160,8 @@ _STATUS_LABELS = {"hold_until": "suspension", "do_not_contact": "ne pas contacte
 def set_status(conn: Connection, creditor_id: int, client_id: int, changes: dict[str, Any],
                on: date, reason: str = "") -> None:
     """Change a client's collection status; the history keeps each change and its reason."""
+    if changes.get("hold_until"):
+        within_horizon(changes["hold_until"], on, "Suspension")
     cs = t.client_status
     if changes.get("scenario"):
         from relance.services.scenarios import available

@@ -40,6 +40,7 @@ from relance.entrypoints.web.deps import (
     sent_csrf,
     signed_in,
 )
+from relance.entrypoints.web.pages_clients import collectors
 from relance.imports.values import BadValue, parse_amount, parse_date
 from relance.risk.score import GRADES
 from relance.services.users import User, token_user
@@ -74,18 +75,25 @@ def money(value: Decimal | None) -> str | None:
 def _amount(value: Any) -> Decimal:
     try:
         return parse_amount(value)
-    except (BadValue, TypeError):
+    except (BadValue, TypeError, ArithmeticError):  # InvalidOperation, Overflow: too large
         raise PydanticCustomError("montant", "« {value} » : attendu {expected}",
                                   {"value": value, "expected": "un montant comme 1234.56"}
                                   ) from None
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)  # a stored 9999-12-31 breaks runs
+
+
 def _day(value: Any) -> date:
     try:
-        return parse_date(value)
-    except (BadValue, TypeError):
+        day = parse_date(value)
+    except (BadValue, TypeError, ArithmeticError):
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
         raise PydanticCustomError("date", "« {value} » : attendu {expected}",
-                                  {"value": value, "expected": "une date AAAA-MM-JJ"}) from None
+                                  {"value": value, "expected": "une date AAAA-MM-JJ entre "
+                                   f"{FIRST_DAY.year} et {LAST_DAY.year}"}) from None
+    return day
 
 
 Amount = Annotated[Decimal, PlainValidator(_amount),
@@ -93,6 +101,18 @@ Amount = Annotated[Decimal, PlainValidator(_amount),
                                    "examples": ["1234.56"]})]
 Day = Annotated[date, PlainValidator(_day),
                 WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-06-30"]})]
+
+# The largest id the tables hold: ids are INTEGER columns, 32 bits on PostgreSQL, where a
+# larger value compared with one is an "integer out of range" error (a 500): 422 instead.
+MAX_ID = 2**31 - 1
+ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du client.")]
+InvoiceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la facture.")]
+DisputeId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du litige.")]
+
+
+def client_filter(description: str) -> Any:
+    """The optional `client_id` query parameter of a list."""
+    return Query(None, ge=1, le=MAX_ID, description=description)
 
 
 class Problem(BaseModel):
@@ -129,7 +149,8 @@ class Paging:
         return {"items": items, "page": self.page, "per_page": self.per_page, "total": total}
 
 
-def paging(page: int = Query(1, ge=1, description="Numéro de page, à partir de 1."),
+def paging(page: int = Query(1, ge=1, le=1_000_000,
+                             description="Numéro de page, à partir de 1 (un million au plus)."),
            per_page: int = Query(50, ge=1, le=500,
                                  description="Éléments par page (500 au plus).")) -> Paging:
     return Paging(page, per_page)
@@ -208,6 +229,9 @@ STATUSES = {
     "promise": "promesse en cours",
     "plan": "échéancier en cours",
 }
+
+
+BAD_PAYER = "bad_payer"  # events of this kind prefix need the bad-payer right (CNIL)
 
 
 def _client(ctx: Ctx, client_id: int) -> Any:
@@ -359,7 +383,7 @@ def _penalty_totals(result: Any) -> dict[str, Any] | None:
 
 
 @router.get(COMPANY + "/clients/{client_id}", tags=["Clients"], summary="Fiche d'un client")
-def get_client(client_id: int = Path(description="Identifiant du client."),
+def get_client(client_id: ClientId,
                ctx: Ctx = Depends(api("read"))) -> dict[str, Any]:
     """One client: balance, open invoices with penalties, score and its explanation, status,
     contacts (computed for this client only)."""
@@ -403,7 +427,8 @@ class ClientChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     collector: str | None = Field(None, max_length=120, description=(
-        "Chargé de recouvrement attribué au client (chaîne vide : plus personne)."))
+        "Identifiant d'un chargé de recouvrement ou administrateur actif de la société, "
+        "attribué au client (chaîne vide : plus personne)."))
     hold_until: Day | None = Field(None, description=(
         "Suspendre les relances jusqu'à cette date incluse."))
     do_not_contact: bool | None = Field(None, description="Ne plus contacter ce client.")
@@ -412,28 +437,39 @@ class ClientChange(BaseModel):
         "Motif du changement de statut (conservé dans l'historique)."))
 
 
+def _collector(ctx: Ctx, name: str) -> str:
+    """The username to assign: an active admin or collector serving this company, or ""."""
+    name = name.strip()
+    if name and name not in {r.username for r in collectors(ctx.conn, ctx.creditor.id)}:
+        raise ValidationError(f"« {name} » ne travaille pas pour cette société : attendu "
+                              "l'identifiant d'un chargé de recouvrement ou d'un "
+                              "administrateur actif de la société (chaîne vide : personne).")
+    return name
+
+
 @router.patch(COMPANY + "/clients/{client_id}", tags=["Clients"],
               summary="Attribuer un chargé de recouvrement, changer le statut")
-def change_client(body: ClientChange, client_id: int = Path(description="Identifiant du client."),
+def change_client(body: ClientChange, client_id: ClientId,
                   ctx: Ctx = Depends(api("work"))) -> dict[str, Any]:
     """Assign the collector; hold, do-not-contact and legal case go to the history."""
     from relance.services.pauses import set_status
 
     client = _client(ctx, client_id)
+    collector = None if body.collector is None else _collector(ctx, body.collector)
     changes: dict[str, Any] = {}
     if body.hold_until is not None:
         changes.update(hold_until=body.hold_until, hold_reason=body.reason)
     for name in ("do_not_contact", "legal_case"):
         if getattr(body, name) is not None:
             changes[name] = getattr(body, name)
-    if body.collector is None and not changes:
+    if collector is None and not changes:
         raise ValidationError("Rien à changer : indiquez collector, hold_until, do_not_contact "
                               "ou legal_case.")
     detail: dict[str, Any] = {k: plain(v) for k, v in changes.items()}
-    if body.collector is not None:
+    if collector is not None:
         ctx.conn.execute(update(t.clients).where(t.clients.c.id == client.id)
-                         .values(collector=body.collector.strip()))
-        detail["collector"] = body.collector.strip()
+                         .values(collector=collector))
+        detail["collector"] = collector
     if changes:
         set_status(ctx.conn, ctx.creditor.id, client.id, changes, ctx.today, body.reason)
     ctx.audit("client.update", client.ref, **detail)
@@ -443,14 +479,15 @@ def change_client(body: ClientChange, client_id: int = Path(description="Identif
 
 @router.get(COMPANY + "/clients/{client_id}/timeline", tags=["Historique"],
             summary="Historique complet d'un client")
-def client_timeline(client_id: int = Path(description="Identifiant du client."),
+def client_timeline(client_id: ClientId,
                     ctx: Ctx = Depends(api("read"))) -> dict[str, Any]:
     """The client's whole history, payments included, in date order."""
     from relance.services.calls import timeline
 
     client = _client(ctx, client_id)
-    return {"client_id": client.id, "ref": client.ref,
-            "events": plain(timeline(ctx.conn, client.id))}
+    events = [e for e in timeline(ctx.conn, client.id)
+              if ctx.user.can("bad_payers") or not e["kind"].startswith(BAD_PAYER)]
+    return {"client_id": client.id, "ref": client.ref, "events": plain(events)}
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -459,7 +496,7 @@ def client_timeline(client_id: int = Path(description="Identifiant du client."),
 @router.get(COMPANY + "/invoices", tags=["Factures"], summary="Liste des factures")
 def list_invoices(
     ctx: Ctx = Depends(api("read")), pages: Paging = Depends(paging),
-    client_id: int | None = Query(None, description="Seulement les factures de ce client."),
+    client_id: int | None = client_filter("Seulement les factures de ce client."),
     status: str = Query("open", pattern="^(open|overdue|all)$", description=(
         "open : non soldées ; overdue : échues et non soldées ; all : toutes.")),
     at: Day | None = Query(None, description=(
@@ -512,7 +549,7 @@ def _allocations(conn: Connection, invoice_id: int) -> list[dict[str, Any]]:
 
 @router.get(COMPANY + "/invoices/{invoice_id}", tags=["Factures"],
             summary="Détail d'une facture et de ses pénalités")
-def get_invoice(invoice_id: int = Path(description="Identifiant de la facture."),
+def get_invoice(invoice_id: InvoiceId,
                 at: Day | None = Query(None, description="Calcul à cette date (défaut : la "
                                                          "date de travail)."),
                 ctx: Ctx = Depends(api("read"))) -> dict[str, Any]:
@@ -542,7 +579,7 @@ def get_invoice(invoice_id: int = Path(description="Identifiant de la facture.")
 @router.get(COMPANY + "/payments", tags=["Règlements"], summary="Liste des règlements")
 def list_payments(
     ctx: Ctx = Depends(api("read")), pages: Paging = Depends(paging),
-    client_id: int | None = Query(None, description="Seulement les règlements de ce client."),
+    client_id: int | None = client_filter("Seulement les règlements de ce client."),
     unallocated: bool = Query(False, description="Seulement ceux qui ne sont pas tout lettrés."),
 ) -> dict[str, Any]:
     """Payments by date with what is left to allocate."""
@@ -559,7 +596,7 @@ class PaymentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    client_id: int = Field(description="Identifiant du client qui a payé.")
+    client_id: int = Field(ge=1, le=MAX_ID, description="Identifiant du client qui a payé.")
     amount: Amount = Field(description="Montant reçu, en euros (ex. \"1234.56\").")
     date: Day | None = Field(None, description="Date du règlement (défaut : la date de "
                                                "travail).")
@@ -594,7 +631,7 @@ def create_payment(body: PaymentIn, ctx: Ctx = Depends(api("work"))) -> dict[str
 @router.get(COMPANY + "/events", tags=["Historique"], summary="Historique des événements")
 def list_events(
     ctx: Ctx = Depends(api("read")), pages: Paging = Depends(paging),
-    client_id: int | None = Query(None, description="Seulement ce client."),
+    client_id: int | None = client_filter("Seulement ce client."),
     kind: str | None = Query(None, description="Type d'événement (reminder, call, "
                                                 "promise_made, dispute_opened…)."),
     since: Day | None = Query(None, description="Depuis cette date incluse."),
@@ -611,6 +648,8 @@ def list_events(
         query = query.where(e.c.client_id == client_id)
     if kind:
         query = query.where(e.c.kind == kind)
+    if not ctx.user.can("bad_payers"):
+        query = query.where(~e.c.kind.startswith(BAD_PAYER, autoescape=True))
     if since is not None:
         query = query.where(e.c.occurred_on >= since)
     return _page_of_query(ctx.conn, query, pages, lambda r: {
@@ -637,7 +676,7 @@ def _promises_query(creditor_id: int) -> Any:
 @router.get(COMPANY + "/promises", tags=["Promesses"], summary="Promesses de paiement")
 def list_promises(
     ctx: Ctx = Depends(api("read")), pages: Paging = Depends(paging),
-    client_id: int | None = Query(None, description="Seulement ce client."),
+    client_id: int | None = client_filter("Seulement ce client."),
     status: str | None = Query(None, pattern="^(open|kept|broken)$",
                                description="open (en cours), kept (tenue), broken (rompue)."),
 ) -> dict[str, Any]:
@@ -656,7 +695,7 @@ class PromiseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    client_id: int = Field(description="Identifiant du client qui promet.")
+    client_id: int = Field(ge=1, le=MAX_ID, description="Identifiant du client qui promet.")
     amount: Amount = Field(description="Montant promis (ex. \"500.00\").")
     pay_by: Day = Field(description="Date de paiement promise.")
 
@@ -702,7 +741,7 @@ def _dispute_row(r: Any) -> dict[str, Any]:
 @router.get(COMPANY + "/disputes", tags=["Litiges"], summary="Litiges")
 def list_disputes(
     ctx: Ctx = Depends(api("read")), pages: Paging = Depends(paging),
-    client_id: int | None = Query(None, description="Seulement ce client."),
+    client_id: int | None = client_filter("Seulement ce client."),
     status: str = Query("all", pattern="^(open|resolved|all)$",
                         description="open (en cours), resolved (résolus) ou all."),
 ) -> dict[str, Any]:
@@ -752,7 +791,7 @@ def open_dispute(body: DisputeIn, ctx: Ctx = Depends(api("work"))) -> dict[str, 
 @router.post(COMPANY + "/disputes/{dispute_id}/resolve", tags=["Litiges"],
              summary="Résoudre un litige")
 def resolve_dispute(body: ResolutionIn,
-                    dispute_id: int = Path(description="Identifiant du litige."),
+                    dispute_id: DisputeId,
                     ctx: Ctx = Depends(api("work"))) -> dict[str, Any]:
     """Close the dispute: dunning resumes on what is left."""
     from relance.services.pauses import resolve_dispute as resolve_one
@@ -810,7 +849,7 @@ class RunIn(BaseModel):
 
 @router.post(COMPANY + "/runs/preview", tags=["Runs"],
              summary="Simuler le run d'une date (n'écrit rien)")
-def preview_run(body: RunIn | None = None, ctx: Ctx = Depends(api("read"))) -> dict[str, Any]:
+def preview_run(body: RunIn | None = None, ctx: Ctx = Depends(api("work"))) -> dict[str, Any]:
     """What the run of that date would do for this company, and why other invoices wait."""
     from relance.services.run import run
 
@@ -822,10 +861,14 @@ def preview_run(body: RunIn | None = None, ctx: Ctx = Depends(api("read"))) -> d
 @router.post(COMPANY + "/runs", tags=["Runs"], status_code=201,
              summary="Exécuter le run d'une date pour cette société")
 def execute_run(body: RunIn | None = None, ctx: Ctx = Depends(api("work"))) -> dict[str, Any]:
-    """Reminders, calls and formal notices of the date; refused before the last run date."""
+    """Reminders, calls and formal notices of the date; refused before the last run date and
+    after the working date (simulate a later date instead)."""
     from relance.services.run import run
 
     day = (body.date if body else None) or ctx.today
+    if day > ctx.today:  # the runs table is shared: a future date would block every company
+        raise ValidationError(f"Un run ne s'exécute pas à l'avance : le {day:%d/%m/%Y} est "
+                              f"après aujourd'hui ({ctx.today:%d/%m/%Y}). Simulez-le plutôt.")
     report = run(ctx.request.app.state.engine, day, creditor_ref=ctx.creditor.ref)
     ctx.audit("run.execute", day.isoformat(), actions=len(report.actions),
               clients=report.clients)

@@ -130,7 +130,7 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'requête'} : {e.get('msg', '')}"
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'requête'} : {french(e)}"
             for e in exc.errors())
         if _is_api(request):
             return JSONResponse({"detail": f"Requête invalide : {problems}",
@@ -150,7 +150,37 @@ def _handlers(app: FastAPI) -> None:
                                     "L'administrateur trouvera le détail dans le journal.")
 
 
+# Pydantic's messages in French, by error type (others keep pydantic's own words).
+FRENCH_ERRORS = {
+    "missing": "valeur obligatoire",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "decimal_parsing": "nombre attendu",
+    "bool_parsing": "oui/non attendu (true/false)",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "string_too_long": "texte trop long",
+    "json_invalid": "JSON invalide",
+    "model_attributes_type": "objet JSON attendu",
+    "dict_type": "objet JSON attendu",
+    "list_type": "liste attendue",
+    "extra_forbidden": "champ inconnu",
+}
+
+
+def french(error: Any) -> str:
+    """One validation error in French (bounds keep their figure)."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind in ("less_than_equal", "less_than"):
+        return f"au plus {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"au moins {ctx.get('ge', ctx.get('gt'))}"
+    if kind == "value_error":  # our validators already speak French
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return FRENCH_ERRORS.get(kind, str(error.get("msg", "")))
+
+
 def jsonable(errors: Any) -> Any:
     """Validation errors without their raw input objects (which may not be JSON)."""
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+    return [{"loc": list(e.get("loc", ())), "msg": french(e), "type": e.get("type", "")}
             for e in errors]
