@@ -673,8 +673,11 @@ def test_a_far_date_is_a_french_422_and_cannot_break_the_next_runs(web, ledger):
             assert answer.status_code == 422, (day, answer.request.url, answer.text)
             assert "attendu une date AAAA-MM-JJ entre 1900 et 2199" in answer.json()["detail"]
     assert _count(web, t.promises) == 0 and _count(web, t.payments) == 1
+    typo = api.post(API + "/promises", json={"client_id": c002, "amount": "10",
+                                             "pay_by": "2199-12-31"})
+    assert typo.status_code == 400 and "à plus de 10 ans" in typo.json()["detail"]
     assert api.post(API + "/promises", json={"client_id": c002, "amount": "10",
-                                             "pay_by": "2199-12-31"}).status_code == 201
+                                             "pay_by": "2035-12-31"}).status_code == 201
     assert api.post(API + "/runs/preview", json={}).status_code == 200
     assert api.get(API + "/reports/dso", params={"at": "2199-12-31"}).status_code == 200
 
