@@ -126,6 +126,22 @@ def test_calls_come_with_a_script_and_log_call_records_the_outcome(relance, one_
     assert {s["reason_code"] for s in dry["skipped"]} == {"promise"}
 
 
+def test_a_call_cannot_open_a_dispute_on_another_client_s_invoice(relance, one_client,
+                                                                   tmp_path, engine):
+    write(tmp_path / "c2.csv", "client_ref,name\nOTHER,Autre SARL\n")
+    write(tmp_path / "i2.csv", "number,client_ref,issue_date,due_date,amount\n"
+          f"G1,OTHER,2026-02-14,{DUE},100.00\n")
+    relance("import", "clients", str(tmp_path / "c2.csv"))
+    relance("import", "invoices", str(tmp_path / "i2.csv"))
+    refused = relance("log-call", "PRO", "--outcome", "dispute", "--invoice", "G1",
+                      "--date", "2026-03-10", ok=False)
+    assert refused.exit_code == 2
+    assert "G1 : pas une facture de Garage Martin SARL (PRO)" in refused.output
+    with engine.connect() as conn:
+        assert conn.execute(select(t.disputes.c.id)).first() is None
+        assert conn.execute(select(t.events.c.id).where(t.events.c.kind == "call")).first() is None
+
+
 def test_an_aggressive_client_is_not_called_again(relance, one_client, engine):
     relance("log-call", "PRO", "--outcome", "aggressive", "--date", "2026-03-10")
     for day in (DUE + timedelta(days=1), DUE + timedelta(days=8)):

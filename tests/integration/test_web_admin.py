@@ -7,6 +7,7 @@ import re
 from html import unescape
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from relance.adapters import tables as t
@@ -205,9 +206,11 @@ def test_run_settings_are_changed_through_the_same_checks_as_the_cli(worked):
 
     browser = worked.client("admin")
     token = worked.csrf(browser, "/c/ACME/parametres")
-    bad = browser.post("/c/ACME/parametres/envoi",
-                       data={"csrf_token": token, "guard_max_per_week": "beaucoup"})
-    assert bad.status_code == 400 and "attendu un nombre entier de 0 à 30" in text(bad)
+    for wrong in ("beaucoup", "²", "3²", "9" * 5000, "-1", "31"):
+        bad = browser.post("/c/ACME/parametres/envoi",
+                           data={"csrf_token": token, "guard_max_per_week": wrong})
+        assert bad.status_code == 400, wrong
+        assert "attendu un nombre entier de 0 à 30" in text(bad)
     ok = browser.post("/c/ACME/parametres/envoi", data={
         "csrf_token": token, "guard_max_per_week": "3", "call_hours": "09:00-12:00"})
     assert ok.status_code == 303
@@ -231,11 +234,53 @@ def test_a_template_preview_renders_on_an_invoice_of_the_company(worked):
     assert bad.status_code == 400
 
 
+def serve_every_company(engine, username: str) -> None:
+    from relance.services.users import grant
+
+    with engine.begin() as conn:
+        grant(conn, user_row(engine, username).id,
+              list(conn.execute(select(t.creditors.c.id)).scalars()))
+
+
+def test_the_shared_rate_table_is_read_only_for_an_admin_of_one_company(worked):
+    browser = worked.client("admin")
+    page = text(browser.get("/c/ACME/parametres"))
+    assert "2026-H1" in page and 'action="/c/ACME/parametres/taux"' not in page
+    assert "communs à toutes les sociétés" in page
+    token = worked.csrf(browser, "/c/ACME/parametres")
+    refused = browser.post("/c/ACME/parametres/taux", data={
+        "csrf_token": token, "half": "2026-H1", "ecb": "50", "legal_private": "60",
+        "legal_other": "60", "source": "https://example.org", "replace": "1"})
+    assert refused.status_code == 403 and "communs à toutes les sociétés" in text(refused)
+    with worked.engine.connect() as conn:
+        assert conn.execute(select(t.rate_overrides.c.id)).first() is None
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("half", "1999-H2", "entre 2000 et 2100"), ("half", "2101-H1", "entre 2000 et 2100"),
+    ("half", "2500-H2", "entre 2000 et 2100"), ("ecb", "-0,5", "de 0 à 100"),
+    ("legal_private", "100,01", "invraisemblable"), ("legal_other", "1e9", "invraisemblable"),
+    ("ecb", "2,123456789", "au plus 4 décimales"), ("ecb", "abc", "pas un nombre"),
+])
+def test_rates_out_of_bounds_are_refused_in_french(worked, field, value, message):
+    serve_every_company(worked.engine, "admin")
+    browser = worked.client("admin")
+    token = worked.csrf(browser, "/c/ACME/parametres")
+    form = {"csrf_token": token, "half": "2030-H1", "ecb": "2,15", "legal_private": "6,5",
+            "legal_other": "3,1", "source": "https://www.legifrance.gouv.fr/x", field: value}
+    answer = browser.post("/c/ACME/parametres/taux", data=form)
+    assert answer.status_code == 400 and message in text(answer)
+    with worked.engine.connect() as conn:
+        assert conn.execute(select(t.rate_overrides.c.id)).first() is None
+
+
 def test_a_rate_is_added_like_relance_rates_add(worked):
+    serve_every_company(worked.engine, "admin")
     browser = worked.client("admin")
     token = worked.csrf(browser, "/c/ACME/parametres")
     form = {"csrf_token": token, "half": "2030-H1", "ecb": "2,15", "legal_private": "6,5",
             "legal_other": "3,1", "source": "https://www.legifrance.gouv.fr/x"}
+    assert 'action="/c/ACME/parametres/taux"' in text(browser.get("/c/ACME/parametres"))
     assert browser.post("/c/ACME/parametres/taux", data=form).status_code == 303
     with worked.engine.connect() as conn:
         row = conn.execute(select(t.rate_overrides)).one()
@@ -296,6 +341,49 @@ def test_an_admin_changes_a_role_and_disables_a_user_but_not_themselves(worked):
     other = browser.post(f"/c/ACME/parametres/utilisateurs/{beta.id}/actif",
                          data={"csrf_token": token, "active": "0"})
     assert other.status_code == 404 and user_row(worked.engine, "beta").active
+    huge = browser.post(f"/c/ACME/parametres/utilisateurs/{2**64}/actif",
+                        data={"csrf_token": token, "active": "0"})
+    assert huge.status_code in (404, 422) and "Traceback" not in huge.text
+
+
+def test_disabling_a_user_revokes_their_api_tokens(worked):
+    secret = worked.token("collector")
+    browser = worked.client("admin")
+    token = worked.csrf(browser, "/c/ACME/parametres")
+    collector = user_row(worked.engine, "collector")
+    for active in ("0", "1"):
+        answer = browser.post(f"/c/ACME/parametres/utilisateurs/{collector.id}/actif",
+                              data={"csrf_token": token, "active": active})
+        assert answer.status_code == 303
+    assert user_row(worked.engine, "collector").active
+    with worked.engine.begin() as conn:
+        assert token_user(conn, secret) is None
+
+
+def test_an_admin_cannot_manage_a_user_who_also_serves_another_company(worked):
+    from relance.services.users import add_user
+
+    with worked.engine.begin() as conn:
+        add_user(conn, "both", WEB_PASSWORD, "collector", full_name="Deux Sociétés",
+                 creditor_ids=list(conn.execute(select(t.creditors.c.id)).scalars()))
+    both = user_row(worked.engine, "both")
+    browser = worked.client("admin")
+    page = text(browser.get("/c/ACME/parametres"))
+    assert "Deux Sociétés" in page and "sert aussi d'autres sociétés" in page
+    assert f"/utilisateurs/{both.id}/" not in page
+    assert f"/utilisateurs/{user_row(worked.engine, 'collector').id}/role" in page
+    token = worked.csrf(browser, "/c/ACME/parametres")
+    promote = browser.post(f"/c/ACME/parametres/utilisateurs/{both.id}/role",
+                           data={"csrf_token": token, "role": "admin"})
+    disable = browser.post(f"/c/ACME/parametres/utilisateurs/{both.id}/actif",
+                           data={"csrf_token": token, "active": "0"})
+    assert promote.status_code == 404 and disable.status_code == 404
+    row = user_row(worked.engine, "both")
+    assert (row.role, row.active) == ("collector", True)
+    serve_every_company(worked.engine, "admin")  # an admin of both companies may
+    again = browser.post(f"/c/ACME/parametres/utilisateurs/{both.id}/role",
+                         data={"csrf_token": token, "role": "readonly"})
+    assert again.status_code == 303 and user_row(worked.engine, "both").role == "readonly"
 
 
 def test_api_tokens_are_shown_once_and_revoked_by_their_owner_only(worked):

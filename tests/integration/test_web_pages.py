@@ -357,6 +357,57 @@ def test_a_manual_payment_is_allocated_then_reallocated(web, ledger):
     assert audited(web, "payment.allocate")[0].target == "ALPHA"
 
 
+def test_a_call_cannot_open_a_dispute_on_another_client_s_invoice(web, ledger):
+    browser = web.client("collector")
+    answer = post(web, browser, ledger["ALPHA"], "appel", outcome="dispute", note="contesté",
+                  invoices=["A2", "B2"])
+    assert answer.status_code == 400 and "Facture « B2 » inconnue pour ce client" in answer.text
+    with web.engine.connect() as conn:
+        assert conn.execute(select(t.disputes.c.id)).first() is None
+    assert kinds_of_events(web, ledger["ALPHA"]) == kinds_of_events(web, ledger["BOIS"]) == []
+    ok = post(web, browser, ledger["ALPHA"], "appel", outcome="dispute", note="contesté",
+              invoices=[" A2 "])
+    assert ok.status_code == 303
+    assert audited(web, "call.log")[0].detail["invoices"] == ["A2"]
+
+
+@pytest.mark.parametrize("amount", ["1" * 40, "1e30", "1e20", "10 000 000 000 000,00"])
+def test_an_absurd_amount_is_refused_in_french(web, ledger, amount):
+    answer = post(web, web.client("collector"), ledger["ALPHA"], "reglement", amount=amount,
+                  reference="ABSURDE")
+    assert answer.status_code == 400 and "pas un montant" in answer.text
+    with web.engine.connect() as conn:
+        assert conn.execute(select(t.payments.c.id).where(
+            t.payments.c.reference == "ABSURDE")).first() is None
+
+
+@pytest.mark.parametrize("payment_id", ["²", "1²", "9" * 30, str(2**64), str(2**31), "-1",
+                                        "0"])
+def test_an_odd_payment_number_is_an_unknown_payment(web, ledger, payment_id):
+    answer = post(web, web.client("collector"), ledger["ALPHA"], "lettrage",
+                  payment_id=payment_id)
+    assert answer.status_code == 400 and "Règlement inconnu pour ce client" in answer.text
+
+
+def test_odd_numbers_in_urls_give_a_page_never_a_crash(web, ledger):
+    browser = web.client("collector")
+    for path in (f"/c/ACME/clients/{2**64}", f"/c/ACME/factures/{2**63}", "/c/ACME/clients/0",
+                 f"/c/ACME/factures/{2**31}",
+                 f"/c/ACME/relances/job/{2**64}", f"/c/ACME/relances/job/{2**64}.json"):
+        answer = browser.get(path)
+        assert answer.status_code in (404, 422), path
+        assert "Traceback" not in answer.text
+    assert browser.get(f"/c/ACME/clients/{2**31 - 1}").status_code == 404
+    assert browser.get(f"/c/ACME/clients/{2**31}").status_code == 422
+    token = web.csrf(browser, "/c/ACME/a-faire")
+    refused = browser.post(f"/c/ACME/a-faire/{2**64}/valider", data={"csrf_token": token})
+    assert refused.status_code in (404, 422)
+    for number in ("²", "³", "9" * 5000, "-3"):
+        for page in ("clients", "factures"):
+            answer = browser.get(f"/c/ACME/{page}", params={"page": number})
+            assert answer.status_code == 200, (page, number)
+
+
 def test_a_collector_must_serve_the_company(web, ledger):
     answer = post(web, web.client("admin"), ledger["ALPHA"], "charge", collector="beta")
     assert answer.status_code == 400 and "ne travaille pas pour cette société" in answer.text

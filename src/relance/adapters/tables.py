@@ -578,6 +578,7 @@ login_attempts = Table(
     Column("success", Boolean, nullable=False),
 )
 Index("ix_login_attempts_username_at", login_attempts.c.username, login_attempts.c.at)
+Index("ix_login_attempts_address_at", login_attempts.c.address, login_attempts.c.at)
 
 # Who did what: every write through the web application or the API.
 audit_log = Table(

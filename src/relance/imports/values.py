@@ -33,6 +33,7 @@ _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
 _THOUSANDS_DOT = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 _PLAIN_AMOUNT = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
 _CENT = Decimal("0.01")
+_TOO_LARGE = Decimal(10) ** 13  # euros: beyond any invoice, and beyond what the columns hold
 
 
 class BadValue(ValueError):
@@ -79,9 +80,14 @@ def parse_amount(text: object) -> Decimal:
 
 
 def _exact(value: Decimal) -> Decimal:
-    if not value.is_finite():
+    """The amount in cents; refused when not finite, too large or with more than 2 decimals."""
+    if not value.is_finite() or abs(value) >= _TOO_LARGE:
         raise BadValue(AMOUNT_EXPECTED)
-    if value != value.quantize(_CENT):
+    try:
+        exact = value == value.quantize(_CENT)
+    except InvalidOperation:
+        raise BadValue(AMOUNT_EXPECTED) from None
+    if not exact:
         raise BadValue("un montant avec au plus deux décimales")
     return money(value)
 

@@ -130,6 +130,14 @@ def record_call(conn: Connection, creditor_id: int, client: Any, outcome: str, o
         raise ValidationError("Une promesse demande --amount et --promise-date.")
     if outcome == "dispute" and not invoice_numbers:
         raise ValidationError("Précisez la ou les factures contestées avec --invoice.")
+    if invoice_numbers:
+        own = set(conn.execute(select(t.invoices.c.number).where(
+            t.invoices.c.client_id == client.id,
+            t.invoices.c.number.in_(list(invoice_numbers)))).scalars())
+        others = [n for n in invoice_numbers if n not in own]
+        if others:
+            raise ValidationError(f"Facture(s) {', '.join(others)} : pas une facture de "
+                                  f"{client.name} ({client.ref}).")
     _event(conn, creditor_id, client.id, None, "call", on,
            f"Appel : {OUTCOME_LABELS[outcome]}" + (f" — {note}" if note else ""),
            {"outcome": outcome, "note": note, "cause": cause,

@@ -134,10 +134,11 @@ def _check_run_setting(name: str, value: str) -> str:
             raise ValidationError(f"Réglage call_hours : « {value} » ; attendu des créneaux "
                                   "HH:MM-HH:MM séparés par des virgules.")
         return text.replace(" ", "")
-    if not text.isdigit() or not 0 <= int(text) <= 30:
+    number = int(text) if text.isdecimal() and len(text) <= 3 else -1
+    if not 0 <= number <= 30:
         raise ValidationError(f"Réglage {name} : « {value} » ; attendu un nombre entier de 0 "
                               "à 30.")
-    return str(int(text))
+    return str(number)
 
 
 def set_convention(conn: Connection, creditor_id: int, name: str, value: str) -> Conventions:

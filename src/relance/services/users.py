@@ -48,6 +48,8 @@ ROLES: dict[str, Role] = {
 SESSION_HOURS = 12
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_FAILURES = 5
+LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # from one address, whatever the usernames tried
+USERNAME_LENGTH = 120  # the users.username and login_attempts.username columns
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()
@@ -60,7 +62,7 @@ class AuthError(RelanceError):
 
 
 class RateLimited(AuthError):
-    """Too many failed sign-ins for this user in the window."""
+    """Too many failed sign-ins for this user, or from this address, in the window."""
 
     default_message = ("Trop de tentatives de connexion échouées : réessayez dans 15 minutes.")
 
@@ -96,6 +98,11 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def normalize_username(username: str) -> str:
+    """A username as stored and looked up: case kept, surrounding spaces dropped."""
+    return username.strip()
+
+
 def hash_password(password: str) -> str:
     """The argon2 hash of a password long enough to be one."""
     if len(password) < MIN_PASSWORD:
@@ -108,9 +115,11 @@ def add_user(conn: Connection, username: str, password: str, role: str, *,
     """Create a user with a role and grants; the username must be new."""
     if role not in ROLES:
         raise RelanceError(f"Rôle inconnu : « {role} » (attendu : {', '.join(ROLES)}).")
-    username = username.strip()
+    username = normalize_username(username)
     if not username:
         raise RelanceError("Identifiant vide.")
+    if len(username) > USERNAME_LENGTH:
+        raise RelanceError(f"Identifiant trop long : {USERNAME_LENGTH} caractères au plus.")
     if conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first():
         raise RelanceError(f"L'utilisateur « {username} » existe déjà.")
     key = conn.execute(insert(t.users).values(
@@ -144,7 +153,8 @@ def granted(conn: Connection, user_id: int) -> list[int]:
 
 
 def user_by_name(conn: Connection, username: str) -> Any:
-    row = conn.execute(select(t.users).where(t.users.c.username == username)).one_or_none()
+    row = conn.execute(select(t.users).where(
+        t.users.c.username == normalize_username(username))).one_or_none()
     if row is None:
         raise NotFoundError(f"Utilisateur inconnu : « {username} ».")
     return row
@@ -160,45 +170,73 @@ def load_user(conn: Connection, user_id: int) -> User | None:
                 frozenset(granted(conn, row.id)))
 
 
+def _lock_out(conn: Connection, user_id: int) -> None:
+    """End the user's sessions and revoke their API tokens not revoked yet."""
+    conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id))
+    conn.execute(update(t.api_tokens).where(t.api_tokens.c.user_id == user_id,
+                                            t.api_tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=now()))
+
+
 def set_password(conn: Connection, user_id: int, password: str) -> None:
-    """Change a password and end the user's sessions."""
+    """Change a password, end the user's sessions and revoke their API tokens."""
     conn.execute(update(t.users).where(t.users.c.id == user_id).values(
         password_hash=hash_password(password)))
-    conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id))
+    _lock_out(conn, user_id)
 
 
 def set_role(conn: Connection, user_id: int, role: str, active: bool = True) -> None:
+    """Change a user's role; disabling them also ends their sessions and API tokens."""
     if role not in ROLES:
         raise RelanceError(f"Rôle inconnu : « {role} » (attendu : {', '.join(ROLES)}).")
     conn.execute(update(t.users).where(t.users.c.id == user_id).values(role=role, active=active))
     if not active:
-        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id))
+        _lock_out(conn, user_id)
+
+
+def _failures(conn: Connection, attempt_id: int, since: datetime, *where: Any) -> int:
+    """Failed (or still pending) sign-ins since a time, other than this attempt."""
+    a = t.login_attempts
+    return int(conn.execute(select(func.count()).select_from(a).where(
+        *where, a.c.success.is_(False), a.c.at > since, a.c.id != attempt_id)).scalar_one())
+
+
+def _check_password(conn: Connection, username: str, password: str) -> Any:
+    """The active user row if the password is right, else None (same time either way)."""
+    row = conn.execute(select(t.users).where(t.users.c.username == username,
+                                             t.users.c.active.is_(True))).one_or_none()
+    if row is None:
+        _hasher.hash(password)  # same time whether the user exists or not
+        return None
+    try:
+        return row if _hasher.verify(row.password_hash, password) else None
+    except (VerificationError, InvalidHashError):
+        return None
 
 
 def authenticate(conn: Connection, username: str, password: str, address: str = "",
                  at: datetime | None = None) -> User:
-    """The user if the password is right; every attempt is recorded, and after
-    LOGIN_MAX_FAILURES failures in LOGIN_WINDOW the user is refused until the window passes."""
-    at = at or now()
-    failures = conn.execute(select(func.count()).select_from(t.login_attempts).where(
-        t.login_attempts.c.username == username, t.login_attempts.c.success.is_(False),
-        t.login_attempts.c.at > at - LOGIN_WINDOW)).scalar_one()
-    if failures >= LOGIN_MAX_FAILURES:
+    """The user if the password is right. The attempt is recorded as a failure and committed
+    first (so parallel attempts count against each other), then the limits are checked:
+    LOGIN_MAX_FAILURES for the username and LOGIN_MAX_FAILURES_PER_ADDRESS for the address in
+    LOGIN_WINDOW; a right password marks the attempt a success in the caller's transaction."""
+    at, a = at or now(), t.login_attempts
+    username, address = normalize_username(username), address[:64]
+    recorded = username[:USERNAME_LENGTH]  # longer names match no user, but are counted
+    key = conn.execute(insert(a).values(username=recorded, address=address, at=at,
+                                        success=False)).inserted_primary_key
+    assert key is not None
+    attempt_id = int(key[0])
+    conn.commit()
+    since = at - LOGIN_WINDOW
+    if (_failures(conn, attempt_id, since, a.c.username == recorded) >= LOGIN_MAX_FAILURES
+            or (address and _failures(conn, attempt_id, since, a.c.address == address)
+                >= LOGIN_MAX_FAILURES_PER_ADDRESS)):
         raise RateLimited()
-    row = conn.execute(select(t.users).where(t.users.c.username == username,
-                                             t.users.c.active.is_(True))).one_or_none()
-    ok = False
-    if row is not None:
-        try:
-            ok = _hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    else:
-        _hasher.hash(password)  # same time whether the user exists or not
-    conn.execute(insert(t.login_attempts).values(username=username, address=address[:64],
-                                                 at=at, success=ok))
-    if not ok or row is None:
+    row = _check_password(conn, username, password)
+    if row is None:
         raise AuthError()
+    conn.execute(update(a).where(a.c.id == attempt_id).values(success=True))
     if _hasher.check_needs_rehash(row.password_hash):
         conn.execute(update(t.users).where(t.users.c.id == row.id).values(
             password_hash=_hasher.hash(password)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,8 @@ from sqlalchemy import and_, false, or_, select, update
 
 from relance.adapters import tables as t
 from relance.domain.errors import NotFoundError, ValidationError
-from relance.entrypoints.web.deps import Ctx, page
+from relance.entrypoints.web.deps import Ctx, Forbidden, page
+from relance.entrypoints.web.pages_clients import RowId
 
 router = APIRouter(prefix="/c/{creditor_ref}")
 
@@ -136,7 +138,7 @@ def locate(source: str, error: str) -> int | None:
         return None
     node: Any = root
     line = None
-    step = re.search(r"étape (\d+)", error)
+    step = re.search(r"étape (\d{1,6})\b", error)
     if step and isinstance(node, yaml.MappingNode):
         steps = _child(node, "steps")
         index = int(step.group(1)) - 1
@@ -300,13 +302,15 @@ def _settings_page(ctx: Ctx, status_code: int = 200, **data: Any) -> Response:
     extra: dict[str, Any] = {}
     if admin:
         modele, kind = data.pop("modele", ""), data.pop("kind", "email.txt")
+        users = _users(ctx)
         extra = {
             "company_fields": COMPANY_FIELDS, "smtp": _smtp(),
             "run_settings": run_settings(ctx.conn, ctx.creditor.id),
             "run_help": {n: h for n, _, h in RUN_SETTINGS}, "templates": _templates(),
             "preview": _template_preview(ctx, modele, kind) if modele else None,
             "preview_kinds": PREVIEW_KINDS, "rates": list(rate_table(ctx.conn)),
-            "users": _users(ctx), "roles": ROLE_CHOICES,
+            "can_edit_rates": _serves_every_company(ctx), "users": users,
+            "manageable": _manageable(ctx, [u.id for u in users]), "roles": ROLE_CHOICES,
             "audit": audit_rows(ctx.conn, [ctx.creditor.id], 200)}
     return ctx.render("settings.html", status_code=status_code, title="Paramètres",
                       admin=admin, can_work=ctx.user.can("work"), tokens=_tokens(ctx),
@@ -395,14 +399,22 @@ def save_run_settings(form: Any = Depends(posted),
     return ctx.redirect("/parametres#envoi", f"{len(changed)} réglage(s) modifié(s).")
 
 
-@router.post("/parametres/taux")
-def add_rate(half: str = Form(""), ecb: str = Form(""), legal_private: str = Form(""),
-             legal_other: str = Form(""), source: str = Form(""), replace: str = Form(""),
-             ctx: Ctx = Depends(page("admin"))) -> Response:
-    """Add (or replace) the rates of a half-year, as `relance rates add`."""
+RATE_YEARS = (2000, 2100)
+RATE_STEP = Decimal("0.0001")
+
+
+def _serves_every_company(ctx: Ctx) -> bool:
+    """True when the user is granted every creditor company of the database: the rate
+    table is shared by all of them, so only such a user changes it from the web."""
+    every = set(ctx.conn.execute(select(t.creditors.c.id)).scalars())
+    return every <= ctx.user.creditor_ids
+
+
+def _rate_entry(half: str, ecb: str, legal_private: str, legal_other: str,
+                source: str) -> Any:
+    """The rates typed, checked: a half-year of 2000 to 2100, percentages of 0 to 100."""
     from relance.law import RateEntry
     from relance.law.errors import LawError
-    from relance.services.penalties import save_rate
 
     if not source.strip():
         raise ValidationError("La source est obligatoire (adresse du JORF ou de la BCE).")
@@ -412,6 +424,30 @@ def add_rate(half: str = Form(""), ecb: str = Form(""), legal_private: str = For
                              origin="user")
     except LawError as err:
         raise ValidationError(err.message) from None
+    low, high = RATE_YEARS
+    if not low <= entry.half.year <= high:
+        raise ValidationError(f"Semestre {entry.half} : l'année doit être comprise entre "
+                              f"{low} et {high}.")
+    for value, label in ((entry.ecb, "taux BCE"), (entry.legal_private, "taux légal "
+                         "(particuliers)"), (entry.legal_other, "taux légal (autres cas)")):
+        if not 0 <= value <= 100 or value != value.quantize(RATE_STEP) or len(str(value)) > 16:
+            raise ValidationError(f"Le {label} « {value} » doit être un pourcentage de 0 à "
+                                  "100, avec au plus 4 décimales.")
+    return entry
+
+
+@router.post("/parametres/taux")
+def add_rate(half: str = Form(""), ecb: str = Form(""), legal_private: str = Form(""),
+             legal_other: str = Form(""), source: str = Form(""), replace: str = Form(""),
+             ctx: Ctx = Depends(page("admin"))) -> Response:
+    """Add (or replace) the rates of a half-year, as `relance rates add`; the table is shared
+    by every company, so only a user serving them all may change it."""
+    from relance.services.penalties import save_rate
+
+    if not _serves_every_company(ctx):
+        raise Forbidden("Les taux sont communs à toutes les sociétés : seul un administrateur "
+                        "de toutes les sociétés peut les modifier.")
+    entry = _rate_entry(half, ecb, legal_private, legal_other, source)
     replaced = save_rate(ctx.conn, entry, replace=bool(replace))
     ctx.audit("rates.add", str(entry.half), ecb=str(entry.ecb), replaced=replaced)
     ctx.commit()
@@ -419,10 +455,22 @@ def add_rate(half: str = Form(""), ecb: str = Form(""), legal_private: str = For
                                             f"{'remplacés' if replaced else 'enregistrés'}.")
 
 
+def _manageable(ctx: Ctx, user_ids: list[int]) -> set[int]:
+    """The users whose companies are all granted to the acting admin: roles and the active
+    flag are global, so an admin never changes someone who also serves another company."""
+    g = t.user_creditors
+    companies: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    for user_id, creditor_id in ctx.conn.execute(
+            select(g.c.user_id, g.c.creditor_id).where(g.c.user_id.in_(user_ids))):
+        companies[user_id].add(creditor_id)
+    return {u for u, served in companies.items() if served <= ctx.user.creditor_ids}
+
+
 def _served_user(ctx: Ctx, user_id: int) -> Any:
-    """A user serving this company (others are unknown here); never oneself."""
+    """A user serving this company and no company beyond the acting admin's (others are
+    unknown here); never oneself."""
     row = next((u for u in _users(ctx) if u.id == user_id), None)
-    if row is None:
+    if row is None or not _manageable(ctx, [row.id]):
         raise NotFoundError(f"Utilisateur n° {user_id} inconnu.")
     if row.id == ctx.user.id:
         raise ValidationError("Vous ne pouvez pas modifier votre propre rôle ni vous "
@@ -445,7 +493,7 @@ def add_user_page(username: str = Form(""), full_name: str = Form(""),
 
 
 @router.post("/parametres/utilisateurs/{user_id}/role")
-def change_role(user_id: int, role: str = Form(""),
+def change_role(user_id: RowId, role: str = Form(""),
                 ctx: Ctx = Depends(page("admin"))) -> Response:
     """Change the role of a user of this company."""
     from relance.services.users import set_role
@@ -458,7 +506,7 @@ def change_role(user_id: int, role: str = Form(""),
 
 
 @router.post("/parametres/utilisateurs/{user_id}/actif")
-def toggle_user(user_id: int, active: str = Form(""),
+def toggle_user(user_id: RowId, active: str = Form(""),
                 ctx: Ctx = Depends(page("admin"))) -> Response:
     """Disable a user (their sessions end at once) or enable them again."""
     from relance.services.users import set_role
@@ -483,7 +531,7 @@ def create_token_page(name: str = Form(""), ctx: Ctx = Depends(page("work"))) ->
 
 
 @router.post("/parametres/jetons/{token_id}/revoquer")
-def revoke_token_page(token_id: int, ctx: Ctx = Depends(page("work"))) -> Response:
+def revoke_token_page(token_id: RowId, ctx: Ctx = Depends(page("work"))) -> Response:
     """Revoke one of one's own API tokens."""
     from relance.services.users import revoke_token
 

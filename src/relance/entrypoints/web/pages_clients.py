@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form
+from fastapi import Path as UrlPath
 from fastapi.responses import Response
 from sqlalchemy import select, update
 
@@ -51,8 +52,21 @@ EVENT_LABELS = {
 # --- lists --------------------------------------------------------------------------------------
 
 
+MAX_ID = 2**31 - 1  # the largest key of an Integer column on PostgreSQL (int4; SQLite: more)
+RowId = Annotated[int, UrlPath(ge=1, le=MAX_ID)]  # a row id in a URL: too large is 422, not 500
+
+
+def number_or(text: str, default: int, top: int = MAX_ID) -> int:
+    """The positive whole number typed (ASCII or other decimal digits), else the default."""
+    text = text.strip()
+    if not text.isdecimal() or len(text) > len(str(top)):
+        return default
+    value = int(text)
+    return value if 0 < value <= top else default
+
+
 def _page_number(text: str) -> int:
-    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else 1
+    return number_or(text, 1, 999_999)
 
 
 @router.get("/clients")
@@ -127,7 +141,7 @@ def collectors(conn: Any, creditor_id: int) -> list[Any]:
 
 
 @router.get("/clients/{client_id}")
-def client_page(client_id: int, ctx: Ctx = Depends(page("read"))) -> Response:
+def client_page(client_id: RowId, ctx: Ctx = Depends(page("read"))) -> Response:
     """Everything about one client, and the actions of the day."""
     from relance.services.calls import timeline
     from relance.services.ledger import payment_rows
@@ -217,7 +231,7 @@ def _done(ctx: Ctx, client: Any, action: str, message: str, /, **detail: Any) ->
 
 
 @router.post("/clients/{client_id}/appel")
-def log_call(client_id: int, ctx: Ctx = Depends(page("work")), outcome: str = Form(""),
+def log_call(client_id: RowId, ctx: Ctx = Depends(page("work")), outcome: str = Form(""),
              note: str = Form(""), amount: str = Form(""), promise_date: str = Form(""),
              invoices: list[str] = Form([]), cause: str = Form("")) -> Response:
     """Record a call's outcome, as `relance log-call` does."""
@@ -234,6 +248,7 @@ def log_call(client_id: int, ctx: Ctx = Depends(page("work")), outcome: str = Fo
         raise ValidationError("Une promesse demande un montant et une date.")
     if outcome == "dispute" and not invoices:
         raise ValidationError("Cochez la ou les factures contestées.")
+    invoices = [_own_invoice(ctx, client, number) for number in invoices]
     message = record_call(ctx.conn, ctx.creditor.id, client, outcome, ctx.today, amount=value,
                           promise_date=when, invoice_numbers=tuple(invoices),
                           cause=cause or None, note=note.strip())
@@ -243,7 +258,7 @@ def log_call(client_id: int, ctx: Ctx = Depends(page("work")), outcome: str = Fo
 
 
 @router.post("/clients/{client_id}/promesse")
-def add_promise(client_id: int, ctx: Ctx = Depends(page("work")), amount: str = Form(""),
+def add_promise(client_id: RowId, ctx: Ctx = Depends(page("work")), amount: str = Form(""),
                 pay_by: str = Form("")) -> Response:
     """Record a promise to pay."""
     from relance.services.pauses import add_promise as add
@@ -256,7 +271,7 @@ def add_promise(client_id: int, ctx: Ctx = Depends(page("work")), amount: str = 
 
 
 @router.post("/clients/{client_id}/litige")
-def dispute(client_id: int, ctx: Ctx = Depends(page("work")), invoice: str = Form(""),
+def dispute(client_id: RowId, ctx: Ctx = Depends(page("work")), invoice: str = Form(""),
             action: str = Form("open"), text: str = Form("")) -> Response:
     """Open or close the dispute of one of the client's invoices."""
     from relance.services.pauses import open_dispute, resolve_dispute
@@ -283,7 +298,7 @@ def _own_invoice(ctx: Ctx, client: Any, number: str) -> str:
 
 
 @router.post("/clients/{client_id}/echeancier")
-def add_plan(client_id: int, ctx: Ctx = Depends(page("work")),
+def add_plan(client_id: RowId, ctx: Ctx = Depends(page("work")),
              dates: list[str] = Form([]), amounts: list[str] = Form([])) -> Response:
     """Set up a payment plan from the instalment lines filled in."""
     from relance.services.pauses import add_plan as add
@@ -310,7 +325,7 @@ def add_plan(client_id: int, ctx: Ctx = Depends(page("work")),
 
 
 @router.post("/clients/{client_id}/suspension")
-def hold(client_id: int, ctx: Ctx = Depends(page("work")), until: str = Form(""),
+def hold(client_id: RowId, ctx: Ctx = Depends(page("work")), until: str = Form(""),
          reason: str = Form("")) -> Response:
     """Put the client's dunning on hold until a date."""
     from relance.services.pauses import set_status
@@ -328,7 +343,7 @@ def hold(client_id: int, ctx: Ctx = Depends(page("work")), until: str = Form("")
 
 
 @router.post("/clients/{client_id}/ne-pas-contacter")
-def do_not_contact(client_id: int, ctx: Ctx = Depends(page("work")), value: str = Form("1"),
+def do_not_contact(client_id: RowId, ctx: Ctx = Depends(page("work")), value: str = Form("1"),
                    reason: str = Form("")) -> Response:
     """Mark the client do-not-contact (or lift it)."""
     from relance.services.pauses import set_status
@@ -353,7 +368,7 @@ ESCALATIONS: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @router.post("/clients/{client_id}/escalade")
-def escalate(client_id: int, ctx: Ctx = Depends(page("work")), action: str = Form(""),
+def escalate(client_id: RowId, ctx: Ctx = Depends(page("work")), action: str = Form(""),
              reason: str = Form("")) -> Response:
     """Escalate, as `relance status` does: legal case, or straight to the formal notice."""
     from relance.services.pauses import set_status
@@ -368,7 +383,7 @@ def escalate(client_id: int, ctx: Ctx = Depends(page("work")), action: str = For
 
 
 @router.post("/clients/{client_id}/charge")
-def assign(client_id: int, ctx: Ctx = Depends(page("work")),
+def assign(client_id: RowId, ctx: Ctx = Depends(page("work")),
            collector: str = Form("")) -> Response:
     """Assign the client to a collector serving this company (empty: nobody)."""
     client = _client(ctx, client_id)
@@ -389,7 +404,7 @@ def assign(client_id: int, ctx: Ctx = Depends(page("work")),
 
 
 @router.post("/clients/{client_id}/abandon")
-def waive(client_id: int, ctx: Ctx = Depends(page("work")), invoice: str = Form(""),
+def waive(client_id: RowId, ctx: Ctx = Depends(page("work")), invoice: str = Form(""),
           reason: str = Form("")) -> Response:
     """Waive the penalties and the 40 € of one invoice, or of every invoice of the client."""
     from relance.services.penalties import invoice_by_number
@@ -414,7 +429,7 @@ def waive(client_id: int, ctx: Ctx = Depends(page("work")), invoice: str = Form(
 
 
 @router.post("/clients/{client_id}/reglement")
-def payment(client_id: int, ctx: Ctx = Depends(page("work")), amount: str = Form(""),
+def payment(client_id: RowId, ctx: Ctx = Depends(page("work")), amount: str = Form(""),
             paid_on: str = Form(""), method: str = Form(""), reference: str = Form(""),
             invoices: list[str] = Form([])) -> Response:
     """Enter a payment by hand and allocate it (to the ticked invoices, else oldest first)."""
@@ -433,14 +448,14 @@ def payment(client_id: int, ctx: Ctx = Depends(page("work")), amount: str = Form
 
 
 @router.post("/clients/{client_id}/lettrage")
-def allocate(client_id: int, ctx: Ctx = Depends(page("work")), payment_id: str = Form(""),
+def allocate(client_id: RowId, ctx: Ctx = Depends(page("work")), payment_id: str = Form(""),
              invoices: list[str] = Form([])) -> Response:
     """Re-allocate one of the client's payments (to the ticked invoices, else oldest first)."""
     from relance.services.ledger import reallocate
 
     client = _client(ctx, client_id)
     owned = ctx.conn.execute(select(t.payments.c.id).where(
-        t.payments.c.id == (int(payment_id) if payment_id.isdigit() else -1),
+        t.payments.c.id == number_or(payment_id, -1),
         t.payments.c.client_id == client.id)).first()
     if owned is None:
         raise ValidationError("Règlement inconnu pour ce client.")
@@ -468,7 +483,7 @@ def _money(value: Decimal) -> str:
 
 
 @router.get("/factures/{invoice_id}")
-def invoice_page(invoice_id: int, ctx: Ctx = Depends(page("read"))) -> Response:
+def invoice_page(invoice_id: RowId, ctx: Ctx = Depends(page("read"))) -> Response:
     """One invoice: amounts, settlements, the penalty breakdown and its history."""
     from relance.services.penalties import penalties_of_invoice
 

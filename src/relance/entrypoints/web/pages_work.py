@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from relance.adapters import tables as t
 from relance.domain.errors import NotFoundError, ValidationError
 from relance.entrypoints.web.deps import Ctx, page
+from relance.entrypoints.web.pages_clients import RowId
 from relance.services import jobs
 
 router = APIRouter(prefix="/c/{creditor_ref}")
@@ -122,7 +123,7 @@ def todo(number: int = Query(1, alias="page"), number_mdd: int = Query(1, alias=
 
 
 @router.post("/a-faire/{outbox_id}/valider")
-def approve_one(outbox_id: int, ctx: Ctx = Depends(page("work"))) -> Response:
+def approve_one(outbox_id: RowId, ctx: Ctx = Depends(page("work"))) -> Response:
     """Approve one waiting message: it leaves with the next sending."""
     from relance.services.send import approve, waiting_message
 
@@ -135,7 +136,7 @@ def approve_one(outbox_id: int, ctx: Ctx = Depends(page("work"))) -> Response:
 
 
 @router.post("/a-faire/{outbox_id}/modifier")
-def edit_one(outbox_id: int, subject: str = Form(""), body: str = Form(""),
+def edit_one(outbox_id: RowId, subject: str = Form(""), body: str = Form(""),
              ctx: Ctx = Depends(page("work"))) -> Response:
     """Change the text of a waiting message before it is sent."""
     from relance.services.send import edit_message
@@ -148,7 +149,7 @@ def edit_one(outbox_id: int, subject: str = Form(""), body: str = Form(""),
 
 
 @router.post("/a-faire/{outbox_id}/ignorer")
-def skip_one(outbox_id: int, reason: str = Form(""),
+def skip_one(outbox_id: RowId, reason: str = Form(""),
              ctx: Ctx = Depends(page("work"))) -> Response:
     """Cancel a waiting message (never sent; the history says so)."""
     from relance.services.send import skip_message
@@ -238,14 +239,14 @@ def execute_run(run_date: str = Form("", alias="date"),
 
 
 @router.get("/relances/job/{job_id}.json")
-def job_json(job_id: int, ctx: Ctx = Depends(page("read"))) -> Response:
+def job_json(job_id: RowId, ctx: Ctx = Depends(page("read"))) -> Response:
     """The progress of a job, polled by the page."""
     row = jobs.get(ctx.conn, ctx.creditor.id, job_id)
     return JSONResponse(jobs.as_json(row, f"{ctx.base}/relances/job/{job_id}"))
 
 
 @router.get("/relances/job/{job_id}")
-def job_page(job_id: int, ctx: Ctx = Depends(page("read"))) -> Response:
+def job_page(job_id: RowId, ctx: Ctx = Depends(page("read"))) -> Response:
     """A job: its progress while it runs, then its result (grouped) or why it failed."""
     row = jobs.get(ctx.conn, ctx.creditor.id, job_id)
     return ctx.render("job.html", title=f"{jobs.KIND_LABELS.get(row.kind, row.kind)} "

@@ -28,6 +28,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.create_index('ix_login_attempts_username_at', ['username', 'at'], unique=False)
+        batch_op.create_index('ix_login_attempts_address_at', ['address', 'at'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -139,6 +140,7 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     op.drop_table('users')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_address_at')
         batch_op.drop_index('ix_login_attempts_username_at')
 
     op.drop_table('login_attempts')
