@@ -40,6 +40,7 @@ from relance.entrypoints.web.deps import (
     sent_csrf,
     signed_in,
 )
+from relance.entrypoints.web.deps import own_client as _client
 from relance.entrypoints.web.pages_clients import collectors
 from relance.imports.values import BadValue, parse_amount, parse_date
 from relance.risk.score import GRADES
@@ -232,15 +233,6 @@ STATUSES = {
 
 
 BAD_PAYER = "bad_payer"  # events of this kind prefix need the bad-payer right (CNIL)
-
-
-def _client(ctx: Ctx, client_id: int) -> Any:
-    """A client of this company, or 404 (another company's client included)."""
-    row = ctx.conn.execute(select(t.clients).where(
-        t.clients.c.id == client_id, t.clients.c.creditor_id == ctx.creditor.id)).one_or_none()
-    if row is None:
-        raise NotFound("Client introuvable.")
-    return row
 
 
 def _known_client(ctx: Ctx, client_id: int | None) -> None:

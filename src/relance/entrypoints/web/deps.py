@@ -155,6 +155,15 @@ def render(request: Request, template: str, *, status_code: int = 200, ctx: Ctx 
     return response
 
 
+def own_client(ctx: Ctx, client_id: int) -> Any:
+    """A client of this company, or 404 (another company's client answers as unknown)."""
+    row = ctx.conn.execute(select(t.clients).where(
+        t.clients.c.id == client_id, t.clients.c.creditor_id == ctx.creditor.id)).first()
+    if row is None:
+        raise NotFound("Client introuvable.")
+    return row
+
+
 def _creditor(conn: Connection, user: User, ref: str) -> Any:
     row = conn.execute(select(t.creditors).where(t.creditors.c.ref == ref)).one_or_none()
     if row is None or not user.serves(row.id):

@@ -21,6 +21,7 @@ from relance.adapters import tables as t
 from relance.domain.errors import ValidationError
 from relance.dunning.scenario import CLIENT_KIND_LABELS, LATE_CAUSE_LABELS
 from relance.entrypoints.web.deps import Ctx, NotFound, page
+from relance.entrypoints.web.deps import own_client as _client
 from relance.imports.values import BadValue, parse_amount, parse_date
 from relance.law import NotComputable
 from relance.services import dashboard as board
@@ -120,14 +121,6 @@ def _penalty_view(found: dict[int, Any]) -> dict[int, dict[str, Any]]:
 
 
 # --- the client page ------------------------------------------------------------------------------
-
-
-def _client(ctx: Ctx, client_id: int) -> Any:
-    row = ctx.conn.execute(select(t.clients).where(
-        t.clients.c.id == client_id, t.clients.c.creditor_id == ctx.creditor.id)).first()
-    if row is None:
-        raise NotFound("Client introuvable.")
-    return row
 
 
 def collectors(conn: Any, creditor_id: int) -> list[Any]:

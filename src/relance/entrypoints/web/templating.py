@@ -19,24 +19,18 @@ def _money(value: Any) -> str:
     return format_money(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
-def _date(value: Any) -> str:
-    if not value:
-        return ""
+def _as_date(value: Any) -> date:
     if isinstance(value, datetime):
-        return format_date(value.date())
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return format_date(value)
+        return value.date()
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _date(value: Any) -> str:
+    return format_date(_as_date(value)) if value else ""
 
 
 def _short(value: Any) -> str:
-    if not value:
-        return ""
-    if isinstance(value, datetime):
-        return format_short_date(value.date())
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return format_short_date(value)
+    return format_short_date(_as_date(value)) if value else ""
 
 
 def _number(value: Any) -> str:
