@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import WEB_DAY, WEB_PASSWORD
 from tests.e2e.conftest import screenshot, sign_in
@@ -209,7 +210,7 @@ def follow_job(page: Any, release: Any) -> None:
     its result."""
     page.wait_for_url(re.compile(r".*/relances/job/\d+$"))
     assert "en cours" in page.locator("h1").inner_text()
-    assert page.locator("progress").is_visible()
+    expect(page.locator("progress")).to_be_visible()
     release.set()
     page.wait_for_function("() => !document.querySelector('progress')", timeout=20_000)
     assert "terminé" in page.locator("h1").inner_text()
@@ -257,7 +258,8 @@ def test_log_a_call_with_a_promise_and_see_it_on_the_timeline(page, ledger):
     page.fill("#call-amount", "1 200,00")
     page.fill("#call-date", "2026-07-03")
     page.get_by_role("button", name="Enregistrer l'appel").click()
-    assert page.get_by_role("status").is_visible()
+    # The POST redirects back to the page with a message: wait for it (is_visible does not).
+    expect(page.get_by_role("status")).to_be_visible(timeout=15_000)
     timeline = spaced(page.locator("ol.timeline").inner_text())
     assert "30/06/2026 Appel — Appel : promesse de paiement — le gérant paiera vendredi" in timeline
     assert "Promesse" in timeline and "1 200,00 €" in timeline and "03/07/2026" in timeline
