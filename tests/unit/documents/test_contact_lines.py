@@ -28,3 +28,9 @@ def test_missing_fields_are_left_out_not_printed_empty():
     assert render("fr/_contact.txt", {**BARE, "email": ""}) == ""
     payment = render("fr/_payment.txt", BARE)
     assert "IBAN" not in payment and "BIC" not in payment and "R1" in payment
+
+
+def test_the_signature_has_no_dangling_comma_without_a_signatory():
+    assert render("fr/_signature.txt", FULL) == "Julie Martin\nGérante, ACME SAS"
+    assert render("fr/_signature.txt", BARE) == "ACME SAS"
+    assert render("en/_signature.txt", BARE) == "ACME SAS"
