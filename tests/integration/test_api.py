@@ -343,6 +343,14 @@ def test_only_an_active_collector_or_admin_of_the_company_can_be_assigned(web, l
         assert done.status_code == 200 and done.json()["changed"] == {"collector": stored}
         assert api.get(API + f"/clients/{c002}").json()["collector"] == stored
     assert len(_audited(web, "client.update")) == 3
+    # The history says who took the client over, and who had it before.
+    with web.engine.connect() as conn:
+        events = conn.execute(select(t.events.c.summary, t.events.c.data).where(
+            t.events.c.kind == "collector_assigned").order_by(t.events.c.id)).all()
+    assert [e.summary for e in events] == ["Chargé de recouvrement : admin",
+                                           "Chargé de recouvrement : collector",
+                                           "Plus de chargé de recouvrement attitré"]
+    assert [e.data["before"] for e in events] == ["", "admin", "collector"]
 
 
 # --- invoices --------------------------------------------------------------------------------

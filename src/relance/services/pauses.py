@@ -151,6 +151,19 @@ def add_plan(conn: Connection, creditor_id: int, client_id: int,
     return plan_id
 
 
+def assign_collector(conn: Connection, creditor_id: int, client: Any, username: str,
+                     display: str, on: date) -> str:
+    """Give the client a collector (a username; "" for nobody); the history says who, and who
+    had it before. Returns the French summary."""
+    conn.execute(t.clients.update().where(t.clients.c.id == client.id)
+                 .values(collector=username))
+    summary = (f"Chargé de recouvrement : {display or username}" if username
+               else "Plus de chargé de recouvrement attitré")
+    _event(conn, creditor_id, client.id, None, "collector_assigned", on, summary,
+           {"collector": username, "before": client.collector})
+    return summary
+
+
 _STATUS_LABELS = {"hold_until": "suspension", "do_not_contact": "ne pas contacter",
                   "legal_case": "procédure judiciaire", "late_cause": "cause du retard",
                   "scenario": "scénario", "no_calls": "plus d'appels", "blocked":

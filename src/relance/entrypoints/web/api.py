@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Connection, and_, case, exists, func, or_, select, type_coerce, update
+from sqlalchemy import Connection, and_, case, exists, func, or_, select, type_coerce
 
 from relance.adapters import tables as t
 from relance.adapters.repository import invoices_with_open_amount
@@ -444,7 +444,7 @@ def _collector(ctx: Ctx, name: str) -> str:
 def change_client(body: ClientChange, client_id: ClientId,
                   ctx: Ctx = Depends(api("work"))) -> dict[str, Any]:
     """Assign the collector; hold, do-not-contact and legal case go to the history."""
-    from relance.services.pauses import set_status
+    from relance.services.pauses import assign_collector, set_status
 
     client = _client(ctx, client_id)
     collector = None if body.collector is None else _collector(ctx, body.collector)
@@ -459,8 +459,7 @@ def change_client(body: ClientChange, client_id: ClientId,
                               "ou legal_case.")
     detail: dict[str, Any] = {k: plain(v) for k, v in changes.items()}
     if collector is not None:
-        ctx.conn.execute(update(t.clients).where(t.clients.c.id == client.id)
-                         .values(collector=collector))
+        assign_collector(ctx.conn, ctx.creditor.id, client, collector, "", ctx.today)
         detail["collector"] = collector
     if changes:
         set_status(ctx.conn, ctx.creditor.id, client.id, changes, ctx.today, body.reason)

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form
 from fastapi import Path as UrlPath
 from fastapi.responses import Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from relance.adapters import tables as t
 from relance.domain.errors import ValidationError
@@ -384,14 +384,10 @@ def assign(client_id: RowId, ctx: Ctx = Depends(page("work")),
               for r in collectors(ctx.conn, ctx.creditor.id)}
     if collector and collector not in people:
         raise ValidationError(f"« {collector} » ne travaille pas pour cette société.")
-    ctx.conn.execute(update(t.clients).where(t.clients.c.id == client.id)
-                     .values(collector=collector))
-    summary = (f"Chargé de recouvrement : {people[collector]}" if collector
-               else "Plus de chargé de recouvrement attitré")
-    ctx.conn.execute(t.events.insert().values(
-        creditor_id=ctx.creditor.id, client_id=client.id, invoice_id=None,
-        kind="collector_assigned", occurred_on=ctx.today, summary=summary,
-        data={"collector": collector, "before": client.collector}))
+    from relance.services.pauses import assign_collector
+
+    summary = assign_collector(ctx.conn, ctx.creditor.id, client, collector,
+                               people.get(collector, ""), ctx.today)
     return _done(ctx, client, "client.collector", summary + ".", collector=collector,
                  before=client.collector)
 
