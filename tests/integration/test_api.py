@@ -648,21 +648,6 @@ def test_a_huge_or_odd_amount_is_a_french_422(web, ledger, amount):
     assert _count(web, t.payments) == 1 and _count(web, t.promises) == 0
 
 
-def test_an_arithmetic_error_of_the_amount_parser_is_a_422(web, ledger, monkeypatch):
-    from decimal import InvalidOperation
-
-    from relance.entrypoints.web import api as module
-
-    def overflowing(value: object) -> None:
-        raise InvalidOperation("quantize result has too many digits")
-
-    monkeypatch.setattr(module, "parse_amount", overflowing)
-    answer = ledger.as_user("collector").post(API + "/payments", json={
-        "client_id": ledger.clients["C001"], "amount": "1" * 40})
-    assert answer.status_code == 422 and "attendu un montant" in answer.json()["detail"]
-    assert _count(web, t.payments) == 1
-
-
 def test_a_far_date_is_a_french_422_and_cannot_break_the_next_runs(web, ledger):
     api = ledger.as_user("collector")
     c002 = ledger.clients["C002"]

@@ -401,7 +401,7 @@ def test_odd_numbers_in_urls_give_a_page_never_a_crash(web, ledger):
     assert browser.get(f"/c/ACME/clients/{2**31}").status_code == 422
     token = web.csrf(browser, "/c/ACME/a-faire")
     refused = browser.post(f"/c/ACME/a-faire/{2**64}/valider", data={"csrf_token": token})
-    assert refused.status_code in (404, 422)
+    assert refused.status_code == 422
     for number in ("²", "³", "9" * 5000, "-3"):
         for page in ("clients", "factures"):
             answer = browser.get(f"/c/ACME/{page}", params={"page": number})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ class DatabaseError(RelanceError):
     """The database cannot be reached or is not initialised."""
 
     default_message = "Base de données inaccessible."
+
+
+def aware(moment: datetime) -> datetime:
+    """A datetime read from the database as an aware one (SQLite gives naive UTC back)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def make_engine(url: str) -> Engine:

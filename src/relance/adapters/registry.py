@@ -45,6 +45,7 @@ import httpx
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from relance.adapters.database import aware
 from relance.adapters.tables import registry_cache
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ class MemoryCache:
             payload: Any) -> None:
         text = json.dumps(payload, ensure_ascii=False)
         with self._lock:
-            self._entries[(source, key)] = (_aware(fetched_at), status, text)
+            self._entries[(source, key)] = (aware(fetched_at), status, text)
 
     def __len__(self) -> int:
         with self._lock:
@@ -217,12 +218,12 @@ class SqlCache:
             ).first()
         if row is None:
             return None
-        return _aware(row.fetched_at), str(row.status), row.payload
+        return aware(row.fetched_at), str(row.status), row.payload
 
     def put(self, source: str, key: str, fetched_at: datetime, status: str,
             payload: Any) -> None:
         t = registry_cache
-        values = {"fetched_at": _aware(fetched_at).astimezone(UTC), "status": status,
+        values = {"fetched_at": aware(fetched_at).astimezone(UTC), "status": status,
                   "payload": payload}
         for attempt in range(2):
             try:
@@ -471,11 +472,6 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _aware(moment: datetime) -> datetime:
-    """A datetime from a database (SQLite returns naive UTC) as an aware one."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _paris() -> tzinfo:
     try:
         return ZoneInfo("Europe/Paris")
@@ -484,7 +480,7 @@ def _paris() -> tzinfo:
 
 
 def _day(moment: datetime) -> str:
-    return _aware(moment).astimezone(_paris()).strftime("%d/%m/%Y")
+    return aware(moment).astimezone(_paris()).strftime("%d/%m/%Y")
 
 
 class RegistryClient:
@@ -578,7 +574,7 @@ class RegistryClient:
             fetched_at, _status, payload = entry
             try:
                 status, value = parse(key, payload)
-                cached = (_aware(fetched_at), status, value)
+                cached = (aware(fetched_at), status, value)
             except (_Unexpected, KeyError, TypeError, ValueError, AttributeError):
                 log.warning("unreadable %s cache entry for %s, ignored", source, key)
         if cached is not None and now - cached[0] < self.max_age:

@@ -7,7 +7,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, Select, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    Select,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from relance.adapters.tables import (
@@ -205,3 +215,13 @@ def client_by_ref(conn: Connection, creditor_id: int, ref: str) -> Any:
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def cents_sum(expr: Any) -> Any:
+    """SUM of amounts in cents, kept an integer (PostgreSQL would compute it in numeric)."""
+    return cast(func.sum(expr), BigInteger)
+
+
+def euros(cents: int | Decimal | None) -> Decimal:
+    """Cents read from SQL as an amount with two decimals."""
+    return Decimal(int(cents)).scaleb(-2) if cents else ZERO

@@ -6,6 +6,8 @@ Decimal('1234.50')
 Decimal('40.00')
 >>> round_cents(Decimal("0.125"))
 Decimal('0.13')
+>>> amount_text(Decimal("1234.5"))
+'1234.50'
 >>> money(1.5)
 Traceback (most recent call last):
 ...
@@ -32,3 +34,8 @@ def money(value: Decimal | int | str) -> Decimal:
     if isinstance(value, bool):
         raise TypeError(f"amounts must not be booleans: {value!r}")
     return round_cents(Decimal(value))
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount as JSON answers and scripts read it: `1234.56`, two decimals, no symbol."""
+    return f"{value:.2f}"

@@ -20,12 +20,10 @@ import click
 
 from relance import bootstrap
 from relance.adapters.repository import resolve_creditor
-from relance.domain.errors import ValidationError
 from relance.entrypoints.cli import (
     DATE,
     creditor_option,
     db_option,
-    emit_json,
     json_option,
     table,
     today,
@@ -33,11 +31,11 @@ from relance.entrypoints.cli import (
 from relance.entrypoints.report_files import (
     EUROS,
     axis_label,
+    check_chart,
     csv_text,
     days_text,
+    deliver,
     nice_top,
-    write_file,
-    written,
     xlsx_bytes,
 )
 from relance.i18n import format_date, format_money, format_short_date
@@ -240,23 +238,14 @@ def aging_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, as_
     from relance.services.reports import aging
 
     at = at or today()
-    if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png"):
-        raise ValidationError("--chart : fichier .svg ou .png attendu.")
+    check_chart(chart_path)
     with bootstrap.database(db_url).connect() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         result = aging(conn, creditor.id, at)
-    if csv_path is not None:
-        write_file(csv_path, aging_csv(result), bom=True)
-    if xlsx_path is not None:
-        write_file(xlsx_path, aging_xlsx(result))
-    if chart_path is not None:
-        write_file(chart_path, aging_svg(result) if chart_path.suffix.lower() == ".svg"
-               else aging_png(result))
-    if as_json:
-        emit_json(result.as_json())
-        return
-    print_aging(result)
-    written(csv_path, xlsx_path, chart_path)
+    deliver(as_json, result.as_json, lambda: print_aging(result),
+            csv=(csv_path, lambda: aging_csv(result)),
+            xlsx=(xlsx_path, lambda: aging_xlsx(result)),
+            chart=(chart_path, lambda: aging_svg(result), lambda: aging_png(result)))
 
 
 def print_aging(result: Aging) -> None:
@@ -353,15 +342,8 @@ def dso_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, month
     with bootstrap.database(db_url).connect() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         result = dso(conn, creditor.id, at, months)
-    if csv_path is not None:
-        write_file(csv_path, dso_csv(result), bom=True)
-    if xlsx_path is not None:
-        write_file(xlsx_path, dso_xlsx(result))
-    if as_json:
-        emit_json(result.as_json())
-        return
-    print_dso(result)
-    written(csv_path, xlsx_path)
+    deliver(as_json, result.as_json, lambda: print_dso(result),
+            csv=(csv_path, lambda: dso_csv(result)), xlsx=(xlsx_path, lambda: dso_xlsx(result)))
 
 
 def print_dso(result: Dso) -> None:

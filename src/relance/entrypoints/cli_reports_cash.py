@@ -35,11 +35,11 @@ from relance.entrypoints.cli import (
 from relance.entrypoints.report_files import (
     EUROS,
     axis_label,
+    check_chart,
     csv_text,
     days_text,
+    deliver,
     nice_top,
-    write_file,
-    written,
     xlsx_bytes,
 )
 from relance.i18n import format_date, format_money, format_short_date
@@ -289,8 +289,7 @@ def forecast_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, 
     from relance.services.forecast import forecast, forecast_backtest
 
     at = at or today()
-    if chart_path is not None and chart_path.suffix.lower() not in (".svg", ".png"):
-        raise ValidationError("--chart : fichier .svg ou .png attendu.")
+    check_chart(chart_path)
     backtest_end = at - timedelta(days=7 * weeks)
     if backtest_from is not None and backtest_from > backtest_end:
         raise ValidationError(
@@ -302,19 +301,18 @@ def forecast_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, 
         fc = forecast(conn, creditor.id, at, weeks)
         bt = (forecast_backtest(conn, creditor.id, backtest_from, backtest_end, weeks)
               if backtest_from is not None else None)
-    if csv_path is not None:
-        write_file(csv_path, forecast_csv(fc), bom=True)
-    if xlsx_path is not None:
-        write_file(xlsx_path, forecast_xlsx(fc, bt))
-    if chart_path is not None:
-        write_file(chart_path, forecast_svg(fc) if chart_path.suffix.lower() == ".svg"
-               else forecast_png(fc))
-    if as_json:
-        data = fc.as_json()
-        if bt is not None:
-            data["backtest"] = bt.as_json()
-        emit_json(data)
-        return
+
+    def data() -> dict[str, Any]:
+        return {**fc.as_json(), **({"backtest": bt.as_json()} if bt is not None else {})}
+
+    deliver(as_json, data, lambda: print_forecast(fc, bt, weeks),
+            csv=(csv_path, lambda: forecast_csv(fc)),
+            xlsx=(xlsx_path, lambda: forecast_xlsx(fc, bt)),
+            chart=(chart_path, lambda: forecast_svg(fc), lambda: forecast_png(fc)))
+
+
+def print_forecast(fc: Any, bt: Any, weeks: int) -> None:
+    """The weeks in French, then the back-test when there is one."""
     how = {"échéances": "échéances seules", "délai-médian-client":
            "échéance + délai médian passé du client"}.get(fc.method, f"modèle {fc.method}")
     click.echo(f"Prévision d'encaissements au {format_date(fc.at)} ({weeks} semaines, {how}) : "
@@ -324,7 +322,6 @@ def forecast_cmd(db_url: str | None, creditor_ref: str | None, at: date | None, 
             format_short_date(end) if end else "", format_money(amount),
             *(format_money(p) for p in parts))
            for label, start, end, amount, parts in forecast_rows(fc)])
-    written(csv_path, xlsx_path, chart_path)
     if bt is not None:
         click.echo("")
         for line in backtest_lines(bt):

@@ -24,12 +24,11 @@ from relance.entrypoints.cli import (
     DATE,
     creditor_option,
     db_option,
-    emit_json,
     json_option,
     table,
     today,
 )
-from relance.entrypoints.report_files import EUROS, csv_text, write_file, written, xlsx_bytes
+from relance.entrypoints.report_files import EUROS, csv_text, deliver, xlsx_bytes
 from relance.i18n import format_date, format_money, format_percent, format_short_date
 from relance.services.d441 import (
     COLUMN_LABELS,
@@ -87,15 +86,9 @@ def d441_cmd(db_url: str | None, creditor_ref: str | None, at: date | None,
         creditor = resolve_creditor(conn, creditor_ref)
         result = d441_table(conn, creditor.id, closing, year_start=year_start,
                             reference_terms=terms)
-    if csv_path is not None:
-        write_file(csv_path, d441_csv(result), bom=True)
-    if xlsx_path is not None:
-        write_file(xlsx_path, d441_xlsx(result))
-    if as_json:
-        emit_json(result.as_json())
-        return
-    print_d441(result)
-    written(csv_path, xlsx_path)
+    deliver(as_json, result.as_json, lambda: print_d441(result),
+            csv=(csv_path, lambda: d441_csv(result)),
+            xlsx=(xlsx_path, lambda: d441_xlsx(result)))
 
 
 def print_d441(r: D441Table) -> None:
@@ -264,15 +257,9 @@ def doubtful_cmd(db_url: str | None, creditor_ref: str | None, at: date | None,
     with bootstrap.database(db_url).connect() as conn:
         creditor = resolve_creditor(conn, creditor_ref)
         result = doubtful(conn, creditor.id, on)
-    if csv_path is not None:
-        write_file(csv_path, doubtful_csv(result), bom=True)
-    if xlsx_path is not None:
-        write_file(xlsx_path, doubtful_xlsx(result))
-    if as_json:
-        emit_json(result.as_json())
-        return
-    print_doubtful(result)
-    written(csv_path, xlsx_path)
+    deliver(as_json, result.as_json, lambda: print_doubtful(result),
+            csv=(csv_path, lambda: doubtful_csv(result)),
+            xlsx=(xlsx_path, lambda: doubtful_xlsx(result)))
 
 
 def _reasons_text(item: Any) -> str:

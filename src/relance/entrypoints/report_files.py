@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -63,6 +63,40 @@ def written(*paths: Path | None) -> None:
     for path in paths:
         if path is not None:
             click.echo(f"Fichier écrit : {path}")
+
+
+def check_chart(path: Path | None) -> None:
+    """Refuse a chart file that is neither SVG nor PNG (before any work is done)."""
+    if path is not None and path.suffix.lower() not in (".svg", ".png"):
+        raise ValidationError("--chart : fichier .svg ou .png attendu.")
+
+
+def deliver(as_json: bool, data: Callable[[], Any], show: Callable[[], None], *,
+            csv: tuple[Path | None, Callable[[], str]] | None = None,
+            xlsx: tuple[Path | None, Callable[[], bytes]] | None = None,
+            chart: tuple[Path | None, Callable[[], str], Callable[[], bytes]] | None = None
+            ) -> None:
+    """The end of every report command: write the files asked for (CSV with a BOM, the chart
+    as SVG or PNG by its suffix), then print the JSON, or the text and the files written."""
+    paths: list[Path] = []
+    if csv is not None and csv[0] is not None:
+        write_file(csv[0], csv[1](), bom=True)
+        paths.append(csv[0])
+    if xlsx is not None and xlsx[0] is not None:
+        write_file(xlsx[0], xlsx[1]())
+        paths.append(xlsx[0])
+    if chart is not None:
+        path, svg, png = chart
+        if path is not None:
+            write_file(path, svg() if path.suffix.lower() == ".svg" else png())
+            paths.append(path)
+    if as_json:
+        from relance.entrypoints.cli import emit_json
+
+        emit_json(data())
+        return
+    show()
+    written(*paths)
 
 
 def days_text(value: Decimal | None) -> str:

@@ -49,7 +49,7 @@ from relance.adapters.repository import invoices_with_open_amount, settled_subqu
 from relance.adapters.tables import Money
 from relance.domain.errors import NotFoundError, ValidationError
 from relance.domain.lateness import band
-from relance.domain.money import ZERO
+from relance.domain.money import ZERO, amount_text
 
 CURRENCY = "EUR"
 BUCKETS = ("0", "1-30", "31-60", "61-90", "91+")
@@ -133,7 +133,7 @@ class Cell:
     percent_count: Decimal | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"count": self.count, "amount": _money(self.amount),
+        return {"count": self.count, "amount": amount_text(self.amount),
                 "percent_amount": _pct(self.percent_amount),
                 "percent_count": _pct(self.percent_count)}
 
@@ -156,8 +156,8 @@ class Line:
     def as_json(self) -> dict[str, Any]:
         return {"number": self.number, "client_ref": self.client_ref,
                 "client_name": self.client_name, "issue_date": self.issue_date.isoformat(),
-                "due_date": self.due_date.isoformat(), "amount": _money(self.amount),
-                "counted_amount": _money(self.counted), "days_late": self.days_late,
+                "due_date": self.due_date.isoformat(), "amount": amount_text(self.amount),
+                "counted_amount": amount_text(self.counted), "days_late": self.days_late,
                 "column": self.column,
                 "settled_on": None if self.settled_on is None else self.settled_on.isoformat()}
 
@@ -198,9 +198,10 @@ class D441Table:
             "year_start": self.year_start.isoformat(),
             "currency": CURRENCY,
             "amounts": "TTC",
-            "revenue": {"invoices": _money(self.invoiced), "credit_notes": _money(self.credited),
-                        "total": _money(self.revenue)},
-            "issued": {"count": self.issued_count, "amount": _money(self.invoiced)},
+            "revenue": {"invoices": amount_text(self.invoiced),
+                        "credit_notes": amount_text(self.credited),
+                        "total": amount_text(self.revenue)},
+            "issued": {"count": self.issued_count, "amount": amount_text(self.invoiced)},
             "columns": [{"key": k, "label": COLUMN_LABELS[k]} for k in COLUMNS],
             "unpaid": {
                 "title": TITLE_UNPAID,
@@ -410,8 +411,6 @@ def _cells(lines: Sequence[Line], make: Any) -> dict[str, Cell]:
     return {k: make(v) for k, v in sums.items()}
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def _pct(value: Decimal | None) -> str | None:

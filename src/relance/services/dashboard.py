@@ -21,7 +21,6 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     case,
-    cast,
     delete,
     exists,
     func,
@@ -32,7 +31,8 @@ from sqlalchemy import (
 )
 
 from relance.adapters import tables as t
-from relance.domain.money import ZERO
+from relance.adapters.repository import cents_sum, euros
+from relance.domain.money import ZERO, amount_text
 from relance.services.reports import BUCKET_LABELS, BUCKETS, aging, dso
 
 TOP_LATE = 10
@@ -53,16 +53,10 @@ ACTION_LABELS = {
 }
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
-def _euros(cents: Any) -> Decimal:
-    return Decimal(int(cents)).scaleb(-2) if cents else ZERO
 
 
-def _cents_sum(expr: Any) -> Any:
-    return cast(func.sum(expr), BigInteger)
 
 
 # --- the dashboard ----------------------------------------------------------------------------
@@ -107,15 +101,15 @@ def compute_figures(conn: Connection, creditor_id: int, at: date) -> dict[str, A
                   key=lambda pair: (-pair[0], pair[1].ref))
     return {
         "as_of": at.isoformat(), "currency": report.currency,
-        "total": _money(report.total), "overdue": _money(overdue),
-        "not_due": _money(report.buckets["not_due"]),
+        "total": amount_text(report.total), "overdue": amount_text(overdue),
+        "not_due": amount_text(report.buckets["not_due"]),
         "open_invoices": report.open_invoices, "clients_overdue": len(late),
-        "unallocated_credit": _money(report.unallocated_credit),
-        "buckets": [{"key": k, "label": BUCKET_LABELS[k], "amount": _money(report.buckets[k])}
+        "unallocated_credit": amount_text(report.unallocated_credit),
+        "buckets": [{"key": k, "label": BUCKET_LABELS[k], "amount": amount_text(report.buckets[k])}
                     for k in BUCKETS],
         "dso": {"simple": _days(trend.dso_simple), "countback": _days(trend.dso_countback),
-                "receivables": _money(trend.receivables),
-                "sales_90_days": _money(trend.sales_90_days)},
+                "receivables": amount_text(trend.receivables),
+                "sales_90_days": amount_text(trend.sales_90_days)},
         "dso_trend": [{"month_end": p.at.isoformat(), "simple": _days(p.dso_simple),
                        "countback": _days(p.dso_countback)} for p in trend.trend],
         "top_late": _top_late(conn, creditor_id, at, [line for _, line in late[:TOP_LATE]]),
@@ -143,8 +137,8 @@ def _top_late(conn: Connection, creditor_id: int, at: date, lines: Sequence[Any]
                  .group_by(inv.c.client_id))
         oldest = {cid: _as_date(due) for cid, due in conn.execute(query)}
     return [{"client_id": line.client_id, "ref": line.ref, "name": line.name,
-             "overdue": _money(line.total - line.buckets["not_due"]),
-             "total": _money(line.total),
+             "overdue": amount_text(line.total - line.buckets["not_due"]),
+             "total": amount_text(line.total),
              "days_late": (at - oldest[line.client_id]).days if line.client_id in oldest
              else None} for line in lines]
 
@@ -199,12 +193,12 @@ def promised(conn: Connection, creditor_id: int, at: date) -> dict[str, Any]:
                                             plan))
     items.sort(key=lambda i: (i["date"], i["ref"]))
     total = sum((Decimal(i["amount"]) for i in items), ZERO)
-    return {"from": at.isoformat(), "to": end.isoformat(), "total": _money(total),
+    return {"from": at.isoformat(), "to": end.isoformat(), "total": amount_text(total),
             "items": items}
 
 
 def _promised_item(kind: str, when: date, amount: Decimal, row: Any) -> dict[str, Any]:
-    return {"kind": kind, "date": when.isoformat(), "amount": _money(amount),
+    return {"kind": kind, "date": when.isoformat(), "amount": amount_text(amount),
             "client_id": row.id, "ref": row.ref, "name": row.name}
 
 
@@ -218,7 +212,7 @@ def settled_at(at: date) -> Any:
     a, p = t.allocations, t.payments
     notes = t.invoices.alias("settling_notes")
     effective = func.coalesce(p.c.date, notes.c.issue_date)
-    return (select(func.coalesce(_cents_sum(a.c.amount), 0))
+    return (select(func.coalesce(cents_sum(a.c.amount), 0))
             .select_from(a.outerjoin(p, a.c.payment_id == p.c.id)
                          .outerjoin(notes, a.c.credit_note_id == notes.c.id))
             .where(a.c.invoice_id == t.invoices.c.id, effective <= at)
@@ -355,11 +349,11 @@ def balances_of(conn: Connection, client_ids: Sequence[int], at: date
                    .where(inv.c.client_id.in_(list(client_ids)), inv.c.doc_type == "invoice",
                           inv.c.issue_date <= at).subquery("page_invoices"))
     v = per_invoice.c
-    query = (select(v.client_id, _cents_sum(v.open_cents).label("open"),
-                    _cents_sum(case((v.due_date < at, v.open_cents), else_=0)).label("overdue"),
+    query = (select(v.client_id, cents_sum(v.open_cents).label("open"),
+                    cents_sum(case((v.due_date < at, v.open_cents), else_=0)).label("overdue"),
                     func.count().label("invoices"))
              .where(v.open_cents > 0).group_by(v.client_id))
-    return {r.client_id: {"open": _euros(r.open), "overdue": _euros(r.overdue),
+    return {r.client_id: {"open": euros(r.open), "overdue": euros(r.overdue),
                           "invoices": int(r.invoices)} for r in conn.execute(query)}
 
 

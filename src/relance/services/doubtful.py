@@ -35,7 +35,7 @@ from sqlalchemy import Connection, exists, or_, select
 from relance.adapters import tables as t
 from relance.adapters.repository import invoices_with_open_amount
 from relance.domain.errors import NotFoundError
-from relance.domain.money import CENT, ZERO
+from relance.domain.money import CENT, ZERO, amount_text
 from relance.i18n import format_date
 from relance.law.proceedings import LABELS as PROCEEDING_LABELS
 
@@ -89,11 +89,11 @@ class DoubtfulInvoice:
             "number": self.number, "client_ref": self.client_ref,
             "client_name": self.client_name, "issue_date": self.issue_date.isoformat(),
             "due_date": self.due_date.isoformat(), "days_overdue": (at - self.due_date).days,
-            "currency": self.currency, "amount": f"{self.amount:.2f}",
+            "currency": self.currency, "amount": amount_text(self.amount),
             "amount_excl_tax": None if self.amount_excl_tax is None
-            else f"{self.amount_excl_tax:.2f}",
-            "open_amount": f"{self.open_amount:.2f}",
-            "open_amount_excl_tax": f"{self.open_excl_tax:.2f}",
+            else amount_text(self.amount_excl_tax),
+            "open_amount": amount_text(self.open_amount),
+            "open_amount_excl_tax": amount_text(self.open_excl_tax),
             "vat_presumed": self.vat_presumed, "note": self.note,
             "reasons": [r.as_json() for r in self.reasons],
         }
@@ -110,8 +110,8 @@ class Total:
                      self.open_excl_tax + item.open_excl_tax)
 
     def as_json(self) -> dict[str, Any]:
-        return {"count": self.count, "open_amount": f"{self.open_amount:.2f}",
-                "open_amount_excl_tax": f"{self.open_excl_tax:.2f}"}
+        return {"count": self.count, "open_amount": amount_text(self.open_amount),
+                "open_amount_excl_tax": amount_text(self.open_excl_tax)}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from relance.adapters import tables as t
+from relance.adapters.database import aware
 from relance.domain.errors import NotFoundError, RelanceError
+from relance.domain.money import amount_text
 
 log = logging.getLogger("relance.jobs")
 
@@ -70,7 +72,7 @@ def get(conn: Connection, creditor_id: int, job_id: int) -> Any:
                                             t.jobs.c.creditor_id == creditor_id)).first()
     if row is None:
         raise NotFoundError(f"Tâche n° {job_id} inconnue.")
-    if row.status == "running" and _aware(row.updated_at or row.started_at) < now() - STALE:
+    if row.status == "running" and aware(row.updated_at or row.started_at) < now() - STALE:
         # The process that ran it died (a run commits client by client and never sends twice:
         # running it again finishes the work).
         conn.execute(update(t.jobs).where(t.jobs.c.id == job_id,
@@ -79,11 +81,6 @@ def get(conn: Connection, creditor_id: int, job_id: int) -> Any:
         conn.commit()
         row = conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).one()
     return row
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def recent(conn: Connection, creditor_id: int, limit: int = 10) -> list[Any]:
@@ -182,7 +179,7 @@ def summarize(report: Any) -> dict[str, Any]:
         "date": report.run_date.isoformat(), "dry_run": report.dry_run,
         "clients": report.clients, "already_done": report.already_done,
         "actions_count": len(report.actions),
-        "actions": [{**g, "amount": f"{g['amount']:.2f}"} for g in
+        "actions": [{**g, "amount": amount_text(g['amount'])} for g in
                     sorted(actions.values(), key=lambda g: -g["count"])],
         "skips_count": sum(counts.values()),
         "skips": [{"code": code, "label": REASON_LABELS.get(code, code), "count": n,

@@ -54,7 +54,6 @@ from sqlalchemy import (
     Date,
     and_,
     case,
-    cast,
     func,
     literal,
     select,
@@ -64,8 +63,9 @@ from sqlalchemy import (
 )
 
 from relance.adapters import tables as t
+from relance.adapters.repository import cents_sum, euros
 from relance.domain.lateness import band, band_starts
-from relance.domain.money import ZERO
+from relance.domain.money import ZERO, amount_text
 
 CURRENCY = "EUR"
 BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
@@ -93,8 +93,6 @@ def _zeros() -> dict[str, Decimal]:
     return dict.fromkeys(BUCKETS, ZERO)
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def _days(value: Decimal | None) -> str | None:
@@ -117,10 +115,10 @@ class AgingLine:
     unallocated_credit: Decimal
 
     def as_json(self) -> dict[str, Any]:
-        return {"ref": self.ref, "name": self.name, "total": _money(self.total),
+        return {"ref": self.ref, "name": self.name, "total": amount_text(self.total),
                 "open_invoices": self.open_invoices,
-                "buckets": {k: _money(self.buckets[k]) for k in BUCKETS},
-                "unallocated_credit": _money(self.unallocated_credit)}
+                "buckets": {k: amount_text(self.buckets[k]) for k in BUCKETS},
+                "unallocated_credit": amount_text(self.unallocated_credit)}
 
 
 @dataclass(frozen=True)
@@ -138,9 +136,9 @@ class Aging:
 
     def as_json(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "currency": self.currency,
-                "total": _money(self.total), "open_invoices": self.open_invoices,
-                "buckets": {k: _money(self.buckets[k]) for k in BUCKETS},
-                "unallocated_credit": _money(self.unallocated_credit),
+                "total": amount_text(self.total), "open_invoices": self.open_invoices,
+                "buckets": {k: amount_text(self.buckets[k]) for k in BUCKETS},
+                "unallocated_credit": amount_text(self.unallocated_credit),
                 "clients": [c.as_json() for c in self.clients],
                 "warnings": list(self.warnings)}
 
@@ -172,8 +170,8 @@ def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
     )
     grouped = (
         select(base.c.client_id, base.c.currency, func.count().label("n"),
-               _cents_sum(open_cents).label("total"),
-               *(_cents_sum(case((cond, open_cents), else_=literal(0))).label(f"b{i}")
+               cents_sum(open_cents).label("total"),
+               *(cents_sum(case((cond, open_cents), else_=literal(0))).label(f"b{i}")
                  for i, cond in enumerate(conditions)))
         .where(open_cents > 0)
         .group_by(base.c.client_id, base.c.currency)
@@ -191,30 +189,24 @@ def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
         for i, value in enumerate(cents):
             totals[i] += int(value or 0)
         credit = credits.pop(client_id, None)
-        lines.append(AgingLine(client_id, ref, name, _euros(cents[0]), int(n),
-                               dict(zip(BUCKETS, map(_euros, cents[1:]), strict=True)),
+        lines.append(AgingLine(client_id, ref, name, euros(cents[0]), int(n),
+                               dict(zip(BUCKETS, map(euros, cents[1:]), strict=True)),
                                ZERO if credit is None else credit[3]))
     lines.extend(AgingLine(client_id, ref, name, ZERO, 0, _zeros(), credit)
                  for client_id, ref, name, credit in credits.values())
     lines.sort(key=lambda c: c.ref)
     warnings = tuple(
-        f"{n} facture(s) ouverte(s) en {cur} non comprise(s) ({_euros(amount)} {cur})."
+        f"{n} facture(s) ouverte(s) en {cur} non comprise(s) ({euros(amount)} {cur})."
         for cur, (n, amount) in sorted(others.items()))
-    return Aging(at=at, total=_euros(totals[0]),
+    return Aging(at=at, total=euros(totals[0]),
                  open_invoices=sum(c.open_invoices for c in lines),
-                 buckets=dict(zip(BUCKETS, map(_euros, totals[1:]), strict=True)),
+                 buckets=dict(zip(BUCKETS, map(euros, totals[1:]), strict=True)),
                  unallocated_credit=sum((c.unallocated_credit for c in lines), ZERO),
                  clients=tuple(lines), warnings=warnings)
 
 
-def _cents_sum(expr: Any) -> Any:
-    """SUM of amounts in cents, kept an integer (PostgreSQL would compute in numeric)."""
-    return cast(func.sum(expr), BigInteger)
 
 
-def _euros(cents: int | Decimal | None) -> Decimal:
-    """Cents from SQL as an amount with two decimals."""
-    return Decimal(int(cents)).scaleb(-2) if cents else ZERO
 
 
 def _tune(conn: Connection) -> None:
@@ -243,7 +235,7 @@ def _late_allocations(conn: Connection, creditor_id: int, at: date) -> Any:
         select(a.c.invoice_id, a.c.amount).where(a.c.payment_id.in_(later_payments)),
         select(a.c.invoice_id, a.c.amount).where(a.c.credit_note_id.in_(later_notes)),
     ).subquery("late_moves")
-    return (select(moves.c.invoice_id, _cents_sum(moves.c.amount).label("late"))
+    return (select(moves.c.invoice_id, cents_sum(moves.c.amount).label("late"))
             .group_by(moves.c.invoice_id).subquery("late"))
 
 
@@ -261,12 +253,12 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
               inv.c.issue_date <= at)
     columns = (inv.c.id, inv.c.client_id, inv.c.due_date, inv.c.currency)
     if conn.dialect.name == "sqlite":
-        rest = inv.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)
+        rest = inv.c.amount - func.coalesce(cents_sum(a.c.amount), 0)
         per_invoice = (select(*columns, rest.label("rest"))
                        .select_from(inv.outerjoin(a, a.c.invoice_id == inv.c.id))
                        .where(*issued).group_by(*columns, inv.c.amount))
     else:
-        settled = (select(a.c.invoice_id, _cents_sum(a.c.amount).label("settled"))
+        settled = (select(a.c.invoice_id, cents_sum(a.c.amount).label("settled"))
                    .group_by(a.c.invoice_id).subquery("settled_all"))
         rest = inv.c.amount - func.coalesce(settled.c.settled, 0)
         per_invoice = (select(*columns, rest.label("rest"))
@@ -299,14 +291,14 @@ def unallocated_credit(conn: Connection, creditor_id: int,
                                             inv.c.doc_type == "invoice", inv.c.issue_date > at)
     left_on_payments = (
         select(p.c.client_id.label("client_id"),
-               (p.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)).label("cents"))
+               (p.c.amount - func.coalesce(cents_sum(a.c.amount), 0)).label("cents"))
         .select_from(p.outerjoin(a, a.c.payment_id == p.c.id))
         .where(p.c.creditor_id == creditor_id, p.c.date <= at)
         .group_by(p.c.id, p.c.client_id, p.c.amount)
         .subquery("left_on_payments"))
     left_on_notes = (
         select(notes.c.client_id.label("client_id"),
-               (notes.c.amount - func.coalesce(_cents_sum(a.c.amount), 0)).label("cents"))
+               (notes.c.amount - func.coalesce(cents_sum(a.c.amount), 0)).label("cents"))
         .select_from(notes.outerjoin(a, a.c.credit_note_id == notes.c.id))
         .where(is_note)
         .group_by(notes.c.id, notes.c.client_id, notes.c.amount)
@@ -322,12 +314,12 @@ def unallocated_credit(conn: Connection, creditor_id: int,
         .select_from(a.join(notes, a.c.credit_note_id == notes.c.id))
         .where(a.c.invoice_id.in_(later_invoices), is_note),
     ).subquery("credit_moves")
-    total = _cents_sum(moves.c.cents)
+    total = cents_sum(moves.c.cents)
     per_client = (select(moves.c.client_id, total.label("credit"))
                   .group_by(moves.c.client_id).having(total > 0).subquery("credits"))
     query = select(per_client, t.clients.c.ref, t.clients.c.name).select_from(
         per_client.join(t.clients, t.clients.c.id == per_client.c.client_id))
-    return [(r.client_id, r.ref, r.name, _euros(r.credit)) for r in conn.execute(query)]
+    return [(r.client_id, r.ref, r.name, euros(r.credit)) for r in conn.execute(query)]
 
 
 # --- DSO --------------------------------------------------------------------------------------
@@ -360,12 +352,12 @@ class Dso:
         return {"at": self.at.isoformat(), "currency": self.currency,
                 "dso_simple": _days(self.dso_simple),
                 "dso_countback": _days(self.dso_countback),
-                "receivables": _money(self.receivables),
-                "sales_90_days": _money(self.sales_90_days),
+                "receivables": amount_text(self.receivables),
+                "sales_90_days": amount_text(self.sales_90_days),
                 "trend": [{"month_end": p.at.isoformat(), "dso_simple": _days(p.dso_simple),
                            "dso_countback": _days(p.dso_countback),
-                           "receivables": _money(p.receivables),
-                           "sales_90_days": _money(p.sales_90_days)} for p in self.trend]}
+                           "receivables": amount_text(p.receivables),
+                           "sales_90_days": amount_text(p.sales_90_days)} for p in self.trend]}
 
 
 class DailyAmounts:
@@ -487,14 +479,14 @@ def _daily(conn: Connection, creditor_id: int,
     inv, a, p = t.invoices, t.allocations, t.payments
     issued = (
         select(inv.c.issue_date, inv.c.doc_type,
-               _cents_sum(inv.c.amount).label("cents"))
+               cents_sum(inv.c.amount).label("cents"))
         .where(_of_creditor(conn, inv, creditor_id), inv.c.currency == CURRENCY,
                inv.c.issue_date <= at)
         .group_by(inv.c.issue_date, inv.c.doc_type))
     invoiced: dict[date, Decimal] = {}
     sales: dict[date, Decimal] = {}
     for r in conn.execute(issued):
-        amount = _euros(r.cents)
+        amount = euros(r.cents)
         sales[r.issue_date] = sales.get(r.issue_date, ZERO) + (
             amount if r.doc_type == "invoice" else -amount)
         if r.doc_type == "invoice":
@@ -516,6 +508,6 @@ def _daily(conn: Connection, creditor_id: int,
                                notes.c.doc_type == "credit_note")
                       ).subquery("dso_moves")
     day = type_coerce(moves.c.day, Date).label("day")
-    allocated = select(day, _cents_sum(moves.c.amount).label("cents")).group_by(moves.c.day)
-    settled = {r.day: _euros(r.cents) for r in conn.execute(allocated)}
+    allocated = select(day, cents_sum(moves.c.amount).label("cents")).group_by(moves.c.day)
+    settled = {r.day: euros(r.cents) for r in conn.execute(allocated)}
     return DailyAmounts(invoiced), DailyAmounts(sales), DailyAmounts(settled)

@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from relance.adapters import tables as t
+from relance.adapters.database import aware
 from relance.domain.errors import NotFoundError, RelanceError
 
 
@@ -91,11 +92,6 @@ def now() -> datetime:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def normalize_username(username: str) -> str:
@@ -274,7 +270,7 @@ def session_of(conn: Connection, token: str, at: datetime | None = None
         return None
     row = conn.execute(select(t.web_sessions).where(
         t.web_sessions.c.token_hash == _digest(token))).one_or_none()
-    if row is None or _aware(row.expires_at) <= (at or now()):
+    if row is None or aware(row.expires_at) <= (at or now()):
         return None
     user = load_user(conn, row.user_id)
     return None if user is None else (user, row.csrf_token)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, and_, case, exists, func, or_, select, type_c
 from relance.adapters import tables as t
 from relance.adapters.repository import invoices_with_open_amount
 from relance.domain.errors import ValidationError
-from relance.domain.money import ZERO
+from relance.domain.money import ZERO, amount_text
 from relance.entrypoints.web.deps import (
     UNSAFE,
     CsrfFailed,
@@ -70,13 +70,13 @@ def plain_dict(data: Any) -> dict[str, Any]:
 
 def money(value: Decimal | None) -> str | None:
     """An amount as the API writes it: "1234.56"."""
-    return None if value is None else f"{value:.2f}"
+    return None if value is None else amount_text(value)
 
 
 def _amount(value: Any) -> Decimal:
     try:
         return parse_amount(value)
-    except (BadValue, TypeError, ArithmeticError):  # InvalidOperation, Overflow: too large
+    except (BadValue, TypeError):
         raise PydanticCustomError("montant", "« {value} » : attendu {expected}",
                                   {"value": value, "expected": "un montant comme 1234.56"}
                                   ) from None
