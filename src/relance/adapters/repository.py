@@ -112,29 +112,12 @@ def open_items(
 ) -> dict[int, list[OpenItem]]:
     """Open invoices (or unused credit notes) per client, with today's open amounts.
 
-    For many clients, one query over their creditor's ledger replaces many `IN` queries that
-    would each aggregate every allocation again.
+    The open amount is the amount less the `allocated` total the database keeps. For many
+    clients, one query over their creditor's ledger replaces many `IN` queries.
     """
     ids = sorted(set(client_ids))
     result: dict[int, list[OpenItem]] = {cid: [] for cid in ids}
-    if doc_type == "invoice":
-        settled = settled_subquery()
-        left = open_amount_column(settled)
-        joined = invoices.outerjoin(settled, settled.c.invoice_id == invoices.c.id)
-    else:
-        used = (
-            select(
-                allocations.c.credit_note_id.label("cn_id"),
-                type_coerce(func.sum(allocations.c.amount), Money()).label("used"),
-            )
-            .where(allocations.c.credit_note_id.is_not(None))
-            .group_by(allocations.c.credit_note_id)
-            .subquery()
-        )
-        left = type_coerce(
-            invoices.c.amount - func.coalesce(used.c.used, literal(0)), Money()
-        ).label("open_amount")
-        joined = invoices.outerjoin(used, used.c.cn_id == invoices.c.id)
+    left = type_coerce(invoices.c.amount - invoices.c.allocated, Money()).label("open_amount")
     query = (
         select(
             invoices.c.id,
@@ -144,8 +127,7 @@ def open_items(
             invoices.c.issue_date,
             left,
         )
-        .select_from(joined)
-        .where(invoices.c.doc_type == doc_type)
+        .where(invoices.c.doc_type == doc_type, invoices.c.allocated < invoices.c.amount)
     )
     if len(ids) > 900:
         creditor_ids = select(clients.c.creditor_id).where(clients.c.id == ids[0])
@@ -163,21 +145,9 @@ def open_items(
 
 def unallocated_of_payments(conn: Connection, payment_ids: Sequence[int]) -> dict[int, Decimal]:
     """What remains of each payment after its allocations."""
-    used = (
-        select(
-            allocations.c.payment_id,
-            type_coerce(func.sum(allocations.c.amount), Money()).label("used"),
-        )
-        .where(allocations.c.payment_id.in_(payment_ids))
-        .group_by(allocations.c.payment_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(payments.c.id, payments.c.amount, used.c.used)
-        .select_from(payments.outerjoin(used, used.c.payment_id == payments.c.id))
-        .where(payments.c.id.in_(payment_ids))
-    )
-    return {r.id: r.amount - (r.used or ZERO) for r in rows}
+    left = type_coerce(payments.c.amount - payments.c.allocated, Money())
+    rows = conn.execute(select(payments.c.id, left).where(payments.c.id.in_(payment_ids)))
+    return {payment_id: left for payment_id, left in rows}
 
 
 def resolve_creditor(conn: Connection, ref: str | None) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 
 metadata = MetaData(
@@ -166,12 +167,19 @@ invoices = Table(
     Column("billed_siren", String(9), nullable=False, server_default=""),
     Column("applies_to_id", ForeignKey("invoices.id", ondelete="SET NULL")),
     Column("penalty_rate", Rate()),
+    # What the allocations settled of this invoice, or used of this credit note, whatever their
+    # dates: kept by database triggers on `allocations` (migration 0007), never written here.
+    Column("allocated", Money(), nullable=False, server_default="0"),
     UniqueConstraint("creditor_id", "number", name="uq_invoices_creditor_number"),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("due_date >= issue_date", name="due_after_issue"),
     CheckConstraint("doc_type in ('invoice', 'credit_note')", name="doc_type"),
 )
 Index("ix_invoices_client_due", invoices.c.client_id, invoices.c.due_date)
+# Credit notes are few: reports find those dated after a day without reading every invoice.
+Index("ix_invoices_credit_notes", invoices.c.creditor_id, invoices.c.issue_date,
+      sqlite_where=text("doc_type = 'credit_note'"),
+      postgresql_where=text("doc_type = 'credit_note'"))
 
 payments = Table(
     "payments",
@@ -183,6 +191,8 @@ payments = Table(
     Column("amount", Money(), nullable=False),
     Column("method", String(40), nullable=False, server_default=""),
     Column("reference", String(140), nullable=False, server_default=""),
+    # What of the payment is allocated, whatever the invoices' dates: kept by the triggers.
+    Column("allocated", Money(), nullable=False, server_default="0"),
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 

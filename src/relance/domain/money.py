@@ -39,3 +39,10 @@ def money(value: Decimal | int | str) -> Decimal:
 def amount_text(value: Decimal) -> str:
     """An amount as JSON answers and scripts read it: `1234.56`, two decimals, no symbol."""
     return f"{value:.2f}"
+
+
+def cents_text(cents: int) -> str:
+    """`amount_text` of an amount held as integer cents, without building a Decimal (reports
+    write tens of thousands of them)."""
+    units, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{units}.{rest:02d}"

@@ -111,22 +111,15 @@ def _when(condition: Any, value: Any) -> Any:
 
 
 def _unallocated_credit(conn: Connection, creditor_id: int, at: date) -> dict[int, Decimal]:
-    used = (
-        select(t.allocations.c.payment_id,
-               type_coerce(func.sum(t.allocations.c.amount), t.Money()).label("used"))
-        .where(t.allocations.c.payment_id.is_not(None))
-        .group_by(t.allocations.c.payment_id)
-        .subquery()
-    )
+    """What each client's payments dated on or before `at` have left unallocated today."""
+    p = t.payments
     rows = conn.execute(
-        select(t.payments.c.client_id,
-               type_coerce(func.sum(t.payments.c.amount - func.coalesce(used.c.used, 0)),
-                           t.Money()).label("credit"))
-        .select_from(t.payments.outerjoin(used, used.c.payment_id == t.payments.c.id))
-        .where(t.payments.c.creditor_id == creditor_id, t.payments.c.date <= at)
-        .group_by(t.payments.c.client_id)
+        select(p.c.client_id, type_coerce(func.sum(p.c.amount - p.c.allocated), t.Money())
+               .label("credit"))
+        .where(p.c.creditor_id == creditor_id, p.c.date <= at, p.c.allocated < p.c.amount)
+        .group_by(p.c.client_id)
     )
-    return {r.client_id: r.credit for r in rows if r.credit and r.credit > ZERO}
+    return {r.client_id: r.credit for r in rows}
 
 
 @dataclass(frozen=True)

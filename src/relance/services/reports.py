@@ -26,9 +26,11 @@ countback, when the receivables exceed every sale on record).
 How it is computed, on a million invoices (see benchmarks/bench_reports.py):
 
 - the open amount of an invoice at `at` is its amount, less all its allocations, plus those
-  dated after `at` (payments dated later, credit notes issued later): the allocations are summed
-  per invoice without joining every one to its payment, and the later ones, usually few, are
-  found from the payments and credit notes dated after `at`;
+  dated after `at` (payments dated later, credit notes issued later): "all its allocations" is
+  the `allocated` total the database keeps on each invoice, payment and credit note (triggers,
+  migration 0007), and the later ones, usually few, are found from the payments and credit
+  notes dated after `at`; an invoice open at `at` is open today or has such later allocations,
+  so no report sums the ledger's allocations;
 - the aged balance groups the open invoices by client with a CASE per bucket; the due date is
   compared with boundary dates computed in Python (no date arithmetic in SQL: dates are ISO text
   on SQLite);
@@ -46,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -56,6 +58,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     select,
     text,
     type_coerce,
@@ -65,7 +68,7 @@ from sqlalchemy import (
 from relance.adapters import tables as t
 from relance.adapters.repository import cents_sum, euros
 from relance.domain.lateness import band, band_starts
-from relance.domain.money import ZERO, amount_text
+from relance.domain.money import ZERO, amount_text, cents_text
 
 CURRENCY = "EUR"
 BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
@@ -89,11 +92,6 @@ def bucket_of(days_late: int) -> str:
     return BUCKETS[band(days_late)]
 
 
-def _zeros() -> dict[str, Decimal]:
-    return dict.fromkeys(BUCKETS, ZERO)
-
-
-
 
 def _days(value: Decimal | None) -> str | None:
     return None if value is None else f"{value}"
@@ -102,23 +100,36 @@ def _days(value: Decimal | None) -> str | None:
 # --- aged balance -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AgingLine:
-    """One client's open invoices at the date, by bucket, and its unallocated credit."""
+class AgingLine(NamedTuple):
+    """One client's open invoices at the date, by bucket, and its unallocated credit.
+
+    The amounts stay the integer cents SQL summed, turned into Decimal when read: a report
+    holds some 70,000 lines, and most of their amounts are only ever written out as text."""
 
     client_id: int
     ref: str
     name: str
-    total: Decimal
     open_invoices: int
-    buckets: dict[str, Decimal]
-    unallocated_credit: Decimal
+    cents: tuple[int, ...]          # the total, then each bucket
+    credit_cents: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return euros(self.cents[0])
+
+    @property
+    def buckets(self) -> dict[str, Decimal]:
+        return dict(zip(BUCKETS, map(euros, self.cents[1:]), strict=True))
+
+    @property
+    def unallocated_credit(self) -> Decimal:
+        return euros(self.credit_cents)
 
     def as_json(self) -> dict[str, Any]:
-        return {"ref": self.ref, "name": self.name, "total": amount_text(self.total),
+        return {"ref": self.ref, "name": self.name, "total": cents_text(self.cents[0]),
                 "open_invoices": self.open_invoices,
-                "buckets": {k: amount_text(self.buckets[k]) for k in BUCKETS},
-                "unallocated_credit": amount_text(self.unallocated_credit)}
+                "buckets": dict(zip(BUCKETS, map(cents_text, self.cents[1:]), strict=True)),
+                "unallocated_credit": cents_text(self.credit_cents)}
 
 
 @dataclass(frozen=True)
@@ -180,19 +191,18 @@ def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
         grouped.join(t.clients, t.clients.c.id == grouped.c.client_id))
     lines: list[AgingLine] = []
     others: dict[str, tuple[int, int]] = {}
-    totals = [0] * (len(BUCKETS) + 1)           # cents: total, then each bucket
-    for client_id, currency, n, *cents, ref, name in conn.execute(query):
+    for client_id, currency, n, *cents, ref, name in conn.execute(query).all():
         if currency != CURRENCY:
             count, amount = others.get(currency, (0, 0))
             others[currency] = (count + int(n), amount + int(cents[0]))
             continue
-        for i, value in enumerate(cents):
-            totals[i] += int(value or 0)
         credit = credits.pop(client_id, None)
-        lines.append(AgingLine(client_id, ref, name, euros(cents[0]), int(n),
-                               dict(zip(BUCKETS, map(euros, cents[1:]), strict=True)),
-                               ZERO if credit is None else credit[3]))
-    lines.extend(AgingLine(client_id, ref, name, ZERO, 0, _zeros(), credit)
+        lines.append(AgingLine(client_id, ref, name, int(n), tuple(cents),
+                               0 if credit is None else credit[3]))
+    # cents: the total, then each bucket (SQL sums over a non-empty group: never NULL)
+    totals = ([sum(column) for column in zip(*(line.cents for line in lines), strict=True)]
+              or [0] * (len(BUCKETS) + 1))
+    lines.extend(AgingLine(client_id, ref, name, 0, (0,) * (len(BUCKETS) + 1), credit)
                  for client_id, ref, name, credit in credits.values())
     lines.sort(key=lambda c: c.ref)
     warnings = tuple(
@@ -201,12 +211,8 @@ def aging(conn: Connection, creditor_id: int, at: date) -> Aging:
     return Aging(at=at, total=euros(totals[0]),
                  open_invoices=sum(c.open_invoices for c in lines),
                  buckets=dict(zip(BUCKETS, map(euros, totals[1:]), strict=True)),
-                 unallocated_credit=sum((c.unallocated_credit for c in lines), ZERO),
+                 unallocated_credit=euros(sum(c.credit_cents for c in lines)),
                  clients=tuple(lines), warnings=warnings)
-
-
-
-
 
 
 def _tune(conn: Connection) -> None:
@@ -224,13 +230,26 @@ def _of_creditor(conn: Connection, table: Any, creditor_id: int) -> Any:
     return (column + 0 if conn.dialect.name == "sqlite" else column) == creditor_id
 
 
-def _late_allocations(conn: Connection, creditor_id: int, at: date) -> Any:
+def _credit_notes(table: Any, creditor_id: int) -> Any:
+    """The creditor's credit notes, spelt so that both databases read them through the partial
+    index `ix_invoices_credit_notes` (a literal, not a parameter: the index's condition must be
+    provable when the statement is planned)."""
+    return and_(table.c.creditor_id == creditor_id,
+                table.c.doc_type == literal_column("'credit_note'"))
+
+
+# Near today, few allocations are dated after the report date: the open amounts are read from
+# the invoices' kept `allocated` totals, corrected by those few. Further back, when more than
+# this share of the payments is dated after it, the allocations effective by then are summed.
+RECENT_SHARE = Decimal("0.1")
+
+
+def _late_allocations(creditor_id: int, at: date) -> Any:
     """Per invoice, what of its allocations is dated after `at` (payments dated later, credit
-    notes issued later): usually few rows, found from the payments and credit notes."""
+    notes issued later), found from the payments and credit notes."""
     a, p, inv = t.allocations, t.payments, t.invoices
     later_payments = select(p.c.id).where(p.c.creditor_id == creditor_id, p.c.date > at)
-    later_notes = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
-                                         inv.c.doc_type == "credit_note", inv.c.issue_date > at)
+    later_notes = select(inv.c.id).where(_credit_notes(inv, creditor_id), inv.c.issue_date > at)
     moves = union_all(
         select(a.c.invoice_id, a.c.amount).where(a.c.payment_id.in_(later_payments)),
         select(a.c.invoice_id, a.c.amount).where(a.c.credit_note_id.in_(later_notes)),
@@ -239,33 +258,71 @@ def _late_allocations(conn: Connection, creditor_id: int, at: date) -> Any:
             .group_by(moves.c.invoice_id).subquery("late"))
 
 
-def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
-    """Every invoice issued on or before `at` with its open amount at `at` in cents (id,
-    client_id, due_date, currency, open_cents): its amount, less all its allocations, plus those
-    dated after `at`.
+def _is_recent(conn: Connection, creditor_id: int, at: date) -> bool:
+    """Whether at most RECENT_SHARE of the creditor's payments are dated after `at`."""
+    p = t.payments
+    total, later = conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((p.c.date > at, 1), else_=0)), 0))
+        .where(p.c.creditor_id == creditor_id)).one()
+    return bool(later <= total * RECENT_SHARE)
 
-    The same sum in the shape each planner runs best on a million invoices: SQLite walks the
-    invoices in table order and looks up each one's allocations (an outer join grouped by
-    invoice), PostgreSQL hashes the allocations summed per invoice.
+
+def _open_invoices(conn: Connection, creditor_id: int, at: date,
+                   recent: bool | None = None) -> Any:
+    """Every invoice issued on or before `at` with its open amount then, in cents (id,
+    client_id, due_date, currency, open_cents; rows whose amount is not positive are settled).
+
+    Its amount, less all its allocations, plus those dated after `at`. Near today (`recent`,
+    see RECENT_SHARE), "all its allocations" is the `allocated` total the database keeps, and
+    an invoice open at `at` is either open today or settled by allocations some of which are
+    dated after `at`: the two parts are read apart, so only the invoices open today meet the
+    few later allocations. Further back, every allocation is summed per invoice, in the shape
+    each planner runs best on a million invoices: SQLite walks the invoices in table order and
+    looks up each one's allocations, PostgreSQL hashes the allocations summed per invoice.
     """
     inv, a = t.invoices, t.allocations
+    if recent is None:
+        recent = _is_recent(conn, creditor_id, at)
     issued = (_of_creditor(conn, inv, creditor_id), inv.c.doc_type == "invoice",
               inv.c.issue_date <= at)
-    columns = (inv.c.id, inv.c.client_id, inv.c.due_date, inv.c.currency)
+    # `client_id + 0` on SQLite: grouped by client, the invoices would otherwise be walked
+    # through the (client, due) index to save a sort, reading the table in random order.
+    client = (inv.c.client_id + 0 if conn.dialect.name == "sqlite" else inv.c.client_id)
+    columns = (inv.c.id, client.label("client_id"), inv.c.due_date, inv.c.currency)
+    late = _late_allocations(creditor_id, at)
+    if recent:
+        rest = inv.c.amount - inv.c.allocated
+        open_today = (
+            select(*columns, type_coerce(rest + func.coalesce(late.c.late, 0), BigInteger)
+                   .label("open_cents"))
+            .select_from(inv.outerjoin(late, late.c.invoice_id == inv.c.id))
+            .where(*issued, inv.c.allocated < inv.c.amount))
+        settled_later = (
+            select(*columns, type_coerce(rest + late.c.late, BigInteger).label("open_cents"))
+            .select_from(late.join(inv, inv.c.id == late.c.invoice_id))
+            .where(*issued, inv.c.allocated >= inv.c.amount))
+        return union_all(open_today, settled_later).subquery("open_invoices")
     if conn.dialect.name == "sqlite":
-        rest = inv.c.amount - func.coalesce(cents_sum(a.c.amount), 0)
-        per_invoice = (select(*columns, rest.label("rest"))
+        per_invoice = (select(*columns, (inv.c.amount - func.coalesce(cents_sum(a.c.amount), 0))
+                              .label("rest"))
                        .select_from(inv.outerjoin(a, a.c.invoice_id == inv.c.id))
                        .where(*issued).group_by(*columns, inv.c.amount))
     else:
-        settled = (select(a.c.invoice_id, cents_sum(a.c.amount).label("settled"))
-                   .group_by(a.c.invoice_id).subquery("settled_all"))
-        rest = inv.c.amount - func.coalesce(settled.c.settled, 0)
-        per_invoice = (select(*columns, rest.label("rest"))
-                       .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
-                       .where(*issued))
+        p, notes = t.payments, inv.alias("notes_by_then")
+        moves = union_all(
+            select(a.c.invoice_id, a.c.amount).select_from(a.join(p, p.c.id == a.c.payment_id))
+            .where(p.c.creditor_id == creditor_id, p.c.date <= at),
+            select(a.c.invoice_id, a.c.amount)
+            .select_from(a.join(notes, notes.c.id == a.c.credit_note_id))
+            .where(_credit_notes(notes, creditor_id), notes.c.issue_date <= at),
+        ).subquery("moves_by_then")
+        settled = (select(moves.c.invoice_id, cents_sum(moves.c.amount).label("settled"))
+                   .group_by(moves.c.invoice_id).subquery("settled_by_then"))
+        return (select(*columns, type_coerce(inv.c.amount - func.coalesce(settled.c.settled, 0),
+                                             BigInteger).label("open_cents"))
+                .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
+                .where(*issued).subquery("open_invoices"))
     v = per_invoice.subquery("per_invoice")
-    late = _late_allocations(conn, creditor_id, at)
     open_cents = type_coerce(v.c.rest + func.coalesce(late.c.late, 0), BigInteger)
     return (select(v.c.id, v.c.client_id, v.c.due_date, v.c.currency,
                    open_cents.label("open_cents"))
@@ -274,8 +331,9 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
 
 
 def unallocated_credit(conn: Connection, creditor_id: int,
-                       at: date) -> list[tuple[int, str, str, Decimal]]:
-    """(client id, ref, name, credit) of the clients holding unallocated credit at `at`.
+                       at: date) -> list[tuple[int, str, str, int]]:
+    """(client id, ref, name, credit in cents) of the clients holding unallocated credit at
+    `at`.
 
     The credit is the payments dated on or before `at` and the credit notes (in euros) issued
     on or before it, less what of them was allocated to invoices existing at `at` (issued on or
@@ -285,41 +343,34 @@ def unallocated_credit(conn: Connection, creditor_id: int,
     """
     p, a, inv = t.payments, t.allocations, t.invoices
     notes = inv.alias("credit_notes_left")
-    is_note = and_(_of_creditor(conn, notes, creditor_id), notes.c.doc_type == "credit_note",
-                   notes.c.issue_date <= at, notes.c.currency == CURRENCY)
-    later_invoices = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
-                                            inv.c.doc_type == "invoice", inv.c.issue_date > at)
+    is_note = and_(_credit_notes(notes, creditor_id), notes.c.issue_date <= at,
+                   notes.c.currency == CURRENCY)
+    later = select(inv.c.id).where(_of_creditor(conn, inv, creditor_id),
+                                   inv.c.doc_type == "invoice", inv.c.issue_date > at)
     left_on_payments = (
-        select(p.c.client_id.label("client_id"),
-               (p.c.amount - func.coalesce(cents_sum(a.c.amount), 0)).label("cents"))
-        .select_from(p.outerjoin(a, a.c.payment_id == p.c.id))
-        .where(p.c.creditor_id == creditor_id, p.c.date <= at)
-        .group_by(p.c.id, p.c.client_id, p.c.amount)
+        select(p.c.client_id.label("client_id"), (p.c.amount - p.c.allocated).label("cents"))
+        .where(p.c.creditor_id == creditor_id, p.c.date <= at, p.c.allocated < p.c.amount)
         .subquery("left_on_payments"))
     left_on_notes = (
         select(notes.c.client_id.label("client_id"),
-               (notes.c.amount - func.coalesce(cents_sum(a.c.amount), 0)).label("cents"))
-        .select_from(notes.outerjoin(a, a.c.credit_note_id == notes.c.id))
-        .where(is_note)
-        .group_by(notes.c.id, notes.c.client_id, notes.c.amount)
+               (notes.c.amount - notes.c.allocated).label("cents"))
+        .where(is_note, notes.c.allocated < notes.c.amount)
         .subquery("left_on_notes"))
     moves = union_all(
-        select(left_on_payments.c.client_id, left_on_payments.c.cents)
-        .where(left_on_payments.c.cents > 0),
-        select(left_on_notes.c.client_id, left_on_notes.c.cents)
-        .where(left_on_notes.c.cents > 0),
+        select(left_on_payments.c.client_id, left_on_payments.c.cents),
+        select(left_on_notes.c.client_id, left_on_notes.c.cents),
         select(p.c.client_id, a.c.amount).select_from(a.join(p, a.c.payment_id == p.c.id))
-        .where(a.c.invoice_id.in_(later_invoices), p.c.date <= at),
+        .where(a.c.invoice_id.in_(later), p.c.date <= at),
         select(notes.c.client_id, a.c.amount)
         .select_from(a.join(notes, a.c.credit_note_id == notes.c.id))
-        .where(a.c.invoice_id.in_(later_invoices), is_note),
+        .where(a.c.invoice_id.in_(later), is_note),
     ).subquery("credit_moves")
     total = cents_sum(moves.c.cents)
     per_client = (select(moves.c.client_id, total.label("credit"))
                   .group_by(moves.c.client_id).having(total > 0).subquery("credits"))
     query = select(per_client, t.clients.c.ref, t.clients.c.name).select_from(
         per_client.join(t.clients, t.clients.c.id == per_client.c.client_id))
-    return [(r.client_id, r.ref, r.name, euros(r.credit)) for r in conn.execute(query)]
+    return [(r.client_id, r.ref, r.name, int(r.credit)) for r in conn.execute(query)]
 
 
 # --- DSO --------------------------------------------------------------------------------------
