@@ -25,12 +25,13 @@ countback, when the receivables exceed every sale on record).
 
 How it is computed, on a million invoices (see benchmarks/bench_reports.py):
 
-- the open amount of an invoice at `at` is its amount, less all its allocations, plus those
-  dated after `at` (payments dated later, credit notes issued later): "all its allocations" is
-  the `allocated` total the database keeps on each invoice, payment and credit note (triggers,
-  migration 0007), and the later ones, usually few, are found from the payments and credit
-  notes dated after `at`; an invoice open at `at` is open today or has such later allocations,
-  so no report sums the ledger's allocations;
+- near today, the open amount of an invoice at `at` is its amount, less the `allocated` total
+  the database keeps on each invoice, payment and credit note (triggers, migration 0007), plus
+  its allocations dated after `at` (payments dated later, credit notes issued later), few and
+  found from those payments and credit notes; an invoice open at `at` is open today or has
+  such later allocations, so the ledger's allocations are not summed; further back (when more
+  than RECENT_SHARE of the payments are dated after `at`), the allocations effective by `at`
+  are summed per invoice;
 - the aged balance groups the open invoices by client with a CASE per bucket; the due date is
   compared with boundary dates computed in Python (no date arithmetic in SQL: dates are ISO text
   on SQLite);
@@ -267,30 +268,26 @@ def _is_recent(conn: Connection, creditor_id: int, at: date) -> bool:
     return bool(later <= total * RECENT_SHARE)
 
 
-def _open_invoices(conn: Connection, creditor_id: int, at: date,
-                   recent: bool | None = None) -> Any:
+def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
     """Every invoice issued on or before `at` with its open amount then, in cents (id,
     client_id, due_date, currency, open_cents; rows whose amount is not positive are settled).
 
-    Its amount, less all its allocations, plus those dated after `at`. Near today (`recent`,
-    see RECENT_SHARE), "all its allocations" is the `allocated` total the database keeps, and
-    an invoice open at `at` is either open today or settled by allocations some of which are
-    dated after `at`: the two parts are read apart, so only the invoices open today meet the
-    few later allocations. Further back, every allocation is summed per invoice, in the shape
-    each planner runs best on a million invoices: SQLite walks the invoices in table order and
-    looks up each one's allocations, PostgreSQL hashes the allocations summed per invoice.
+    Near today (see RECENT_SHARE): its amount, less the `allocated` total the
+    database keeps, plus its allocations dated after `at`; an invoice open at `at` is either
+    open today or settled by allocations some of which are dated after `at`, and the two parts
+    are read apart, so only the invoices open today meet the few later allocations. Further
+    back: its amount less the allocations effective by `at` (of payments dated on or before
+    it, of credit notes issued on or before it), summed per invoice.
     """
     inv, a = t.invoices, t.allocations
-    if recent is None:
-        recent = _is_recent(conn, creditor_id, at)
     issued = (_of_creditor(conn, inv, creditor_id), inv.c.doc_type == "invoice",
               inv.c.issue_date <= at)
     # `client_id + 0` on SQLite: grouped by client, the invoices would otherwise be walked
     # through the (client, due) index to save a sort, reading the table in random order.
     client = (inv.c.client_id + 0 if conn.dialect.name == "sqlite" else inv.c.client_id)
     columns = (inv.c.id, client.label("client_id"), inv.c.due_date, inv.c.currency)
-    late = _late_allocations(creditor_id, at)
-    if recent:
+    if _is_recent(conn, creditor_id, at):
+        late = _late_allocations(creditor_id, at)
         rest = inv.c.amount - inv.c.allocated
         open_today = (
             select(*columns, type_coerce(rest + func.coalesce(late.c.late, 0), BigInteger)
@@ -302,32 +299,20 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date,
             .select_from(late.join(inv, inv.c.id == late.c.invoice_id))
             .where(*issued, inv.c.allocated >= inv.c.amount))
         return union_all(open_today, settled_later).subquery("open_invoices")
-    if conn.dialect.name == "sqlite":
-        per_invoice = (select(*columns, (inv.c.amount - func.coalesce(cents_sum(a.c.amount), 0))
-                              .label("rest"))
-                       .select_from(inv.outerjoin(a, a.c.invoice_id == inv.c.id))
-                       .where(*issued).group_by(*columns, inv.c.amount))
-    else:
-        p, notes = t.payments, inv.alias("notes_by_then")
-        moves = union_all(
-            select(a.c.invoice_id, a.c.amount).select_from(a.join(p, p.c.id == a.c.payment_id))
-            .where(p.c.creditor_id == creditor_id, p.c.date <= at),
-            select(a.c.invoice_id, a.c.amount)
-            .select_from(a.join(notes, notes.c.id == a.c.credit_note_id))
-            .where(_credit_notes(notes, creditor_id), notes.c.issue_date <= at),
-        ).subquery("moves_by_then")
-        settled = (select(moves.c.invoice_id, cents_sum(moves.c.amount).label("settled"))
-                   .group_by(moves.c.invoice_id).subquery("settled_by_then"))
-        return (select(*columns, type_coerce(inv.c.amount - func.coalesce(settled.c.settled, 0),
-                                             BigInteger).label("open_cents"))
-                .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
-                .where(*issued).subquery("open_invoices"))
-    v = per_invoice.subquery("per_invoice")
-    open_cents = type_coerce(v.c.rest + func.coalesce(late.c.late, 0), BigInteger)
-    return (select(v.c.id, v.c.client_id, v.c.due_date, v.c.currency,
-                   open_cents.label("open_cents"))
-            .select_from(v.outerjoin(late, late.c.invoice_id == v.c.id))
-            .subquery("open_invoices"))
+    p, notes = t.payments, inv.alias("notes_by_then")
+    moves = union_all(
+        select(a.c.invoice_id, a.c.amount).select_from(a.join(p, p.c.id == a.c.payment_id))
+        .where(p.c.creditor_id == creditor_id, p.c.date <= at),
+        select(a.c.invoice_id, a.c.amount)
+        .select_from(a.join(notes, notes.c.id == a.c.credit_note_id))
+        .where(_credit_notes(notes, creditor_id), notes.c.issue_date <= at),
+    ).subquery("moves_by_then")
+    settled = (select(moves.c.invoice_id, cents_sum(moves.c.amount).label("settled"))
+               .group_by(moves.c.invoice_id).subquery("settled_by_then"))
+    return (select(*columns, type_coerce(inv.c.amount - func.coalesce(settled.c.settled, 0),
+                                         BigInteger).label("open_cents"))
+            .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
+            .where(*issued).subquery("open_invoices"))
 
 
 def unallocated_credit(conn: Connection, creditor_id: int,
