@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from relance.domain.money import amount_text, cents_text
 from relance.i18n import format_date, format_money
 from relance.imports.values import BadValue, normalize_header, parse_amount, parse_date
 
@@ -72,3 +73,10 @@ def test_the_fast_french_euro_format_is_exactly_babels(amount):
     from relance.i18n import format_money
 
     assert format_money(amount) == format_currency(amount, "EUR", locale="fr_FR")
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15))
+def test_cents_text_writes_what_amount_text_writes_of_the_same_amount(cents):
+    """Reports write integer cents as text directly; it must read exactly as the Decimal."""
+    assert cents_text(cents) == amount_text(Decimal(cents).scaleb(-2))
+    assert Decimal(cents_text(cents)) * 100 == cents
