@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from relance.domain.errors import ValidationError
 from relance.domain.money import amount_text, cents_text
 from relance.i18n import format_date, format_money
+from relance.imports.validate import company_identifiers
 from relance.imports.values import BadValue, normalize_header, parse_amount, parse_date
 
 
@@ -80,3 +82,28 @@ def test_cents_text_writes_what_amount_text_writes_of_the_same_amount(cents):
     """Reports write integer cents as text directly; it must read exactly as the Decimal."""
     assert cents_text(cents) == amount_text(Decimal(cents).scaleb(-2))
     assert Decimal(cents_text(cents)) * 100 == cents
+
+
+CLI_LABELS = {"siren": "--siren", "siret": "--siret", "vat_number": "--vat", "iban": "--iban",
+              "bic": "--bic"}
+
+
+def test_company_identifiers_are_checked_compacted_and_the_siren_taken_from_the_siret():
+    checked = company_identifiers(
+        {"siren": "", "siret": "732 829 320 00074", "vat_number": "",
+         "iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "agrifrpp", "city": "Lyon"},
+        CLI_LABELS)
+    assert checked == {"siren": "732829320", "siret": "73282932000074", "vat_number": "",
+                       "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP",
+                       "city": "Lyon"}
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"bic": "AGRI"}, "--bic « AGRI » : attendu un BIC de 8 ou 11 caractères"),
+    ({"siren": "732829321"}, "--siren « 732829321 » : attendu un SIREN valide"),
+    ({"siren": "443061841", "siret": "73282932000074"}, "Le SIRET doit commencer par le SIREN."),
+])
+def test_a_wrong_company_identifier_is_refused_by_its_label(values, message):
+    with pytest.raises(ValidationError) as refused:
+        company_identifiers(values, CLI_LABELS)
+    assert message in str(refused.value)

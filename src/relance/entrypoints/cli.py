@@ -26,7 +26,7 @@ from relance.domain.money import ZERO
 from relance.i18n import format_money, format_short_date
 from relance.imports.errors import ImportFailed
 from relance.imports.formats import FORMATS, parse_mapping
-from relance.imports.validate import check_iban, check_siren, check_siret, check_vat
+from relance.imports.validate import company_identifiers
 from relance.imports.values import BadValue, parse_amount, parse_date
 from relance.law.errors import LawError
 
@@ -187,15 +187,6 @@ def creditors() -> None:
     """Sociétés créancières (les entreprises de l'utilisateur)."""
 
 
-def _check(value: str | None, checker: Callable[[str], str], option: str) -> str:
-    if not value:
-        return ""
-    try:
-        return checker(value)
-    except BadValue as exc:
-        raise ValidationError(f"{option} « {value} » : attendu {exc.expected}.") from None
-
-
 @creditors.command("add")
 @db_option
 @click.argument("ref")
@@ -225,14 +216,9 @@ def _check(value: str | None, checker: Callable[[str], str], option: str) -> str
 @json_option
 def creditors_add(db_url: str | None, ref: str, as_json: bool, **values: Any) -> None:
     """Ajoute une société créancière."""
-    values["siren"] = _check(values["siren"], check_siren, "--siren")
-    values["siret"] = _check(values["siret"], check_siret, "--siret")
-    values["vat_number"] = _check(values["vat_number"], check_vat, "--vat")
-    values["iban"] = _check(values["iban"], check_iban, "--iban")
-    if values["siren"] and values["siret"] and not values["siret"].startswith(values["siren"]):
-        raise ValidationError("Le SIRET doit commencer par le SIREN.")
-    if not values["siren"] and values["siret"]:
-        values["siren"] = values["siret"][:9]
+    values = company_identifiers(values, {"siren": "--siren", "siret": "--siret",
+                                          "vat_number": "--vat", "iban": "--iban",
+                                          "bic": "--bic"})
     engine = bootstrap.database(db_url)
     from relance.services.ledger import add_creditor
 

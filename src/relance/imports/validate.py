@@ -11,7 +11,9 @@ relance.imports.values.BadValue: un SIREN valide (9 chiffres, clé de contrôle 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from stdnum import bic as std_bic
 from stdnum import iban as std_iban
 from stdnum.eu import vat as std_vat
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
@@ -19,6 +21,7 @@ from stdnum.exceptions import ValidationError as StdValidationError
 from stdnum.fr import siren as std_siren
 from stdnum.fr import siret as std_siret
 
+from relance.domain.errors import ValidationError
 from relance.imports.values import BadValue
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -83,6 +86,40 @@ def check_iban(text: str) -> str:
         return str(std_iban.validate(text))
     except StdValidationError as exc:
         raise _why(exc, "IBAN", "comme FR76 3000 6000 0112 3456 7890 189") from None
+
+
+def check_bic(text: str) -> str:
+    """A valid BIC, compacted."""
+    try:
+        return str(std_bic.validate(text))
+    except StdValidationError:
+        raise BadValue("un BIC de 8 ou 11 caractères, comme AGRIFRPPXXX") from None
+
+
+COMPANY_IDENTIFIERS = (("siren", check_siren), ("siret", check_siret),
+                       ("vat_number", check_vat), ("iban", check_iban), ("bic", check_bic))
+
+
+def company_identifiers(values: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """`values` with the company's SIREN, SIRET, VAT number, IBAN and BIC (those present)
+    checked by python-stdnum and compacted, an empty one left empty; the SIRET must start with
+    the SIREN, and gives it when only the SIRET is known. An error names the field by its
+    label (`--siren` on the command line, `SIREN` on the settings page)."""
+    checked = dict(values)
+    for name, check in COMPANY_IDENTIFIERS:
+        value = str(values.get(name) or "").strip()
+        if name not in values or not value:
+            continue
+        try:
+            checked[name] = check(value)
+        except BadValue as exc:
+            raise ValidationError(f"{labels[name]} « {value} » : attendu {exc.expected}.") from None
+    siren, siret = checked.get("siren") or "", checked.get("siret") or ""
+    if siren and siret and not siret.startswith(siren):
+        raise ValidationError("Le SIRET doit commencer par le SIREN.")
+    if siret and not siren and "siren" in values:
+        checked["siren"] = siret[:9]
+    return checked
 
 
 def check_email(text: str) -> str:

@@ -326,41 +326,15 @@ def settings_page(modele: str = "", kind: str = Query("email.txt", alias="type")
     return _settings_page(ctx, modele=modele, kind=kind)
 
 
-def _checked(value: str, checker: Any, label: str) -> str:
-    from relance.imports.values import BadValue
-
-    if not value:
-        return ""
-    try:
-        return str(checker(value))
-    except BadValue as exc:
-        raise ValidationError(f"{label} « {value} » : attendu {exc.expected}.") from None
-
-
 def _company_values(form: Any) -> dict[str, str]:
     """The company form, checked: SIREN, SIRET, VAT and IBAN with python-stdnum, BIC too."""
-    from stdnum import bic
-    from stdnum.exceptions import ValidationError as StdError
-
-    from relance.imports.validate import check_iban, check_siren, check_siret, check_vat
+    from relance.imports.validate import company_identifiers
 
     values = {name: str(form.get(name, "")).strip() for name, _, _ in COMPANY_FIELDS}
     for name, label, required in COMPANY_FIELDS:
         if required and not values[name]:
             raise ValidationError(f"{label} : ce champ est obligatoire.")
-    values["siren"] = _checked(values["siren"], check_siren, "SIREN")
-    values["siret"] = _checked(values["siret"], check_siret, "SIRET")
-    values["vat_number"] = _checked(values["vat_number"], check_vat, "N° de TVA")
-    values["iban"] = _checked(values["iban"], check_iban, "IBAN")
-    if values["siren"] and values["siret"] and not values["siret"].startswith(values["siren"]):
-        raise ValidationError("Le SIRET doit commencer par le SIREN.")
-    if values["bic"]:
-        try:
-            values["bic"] = str(bic.validate(values["bic"]))
-        except StdError:
-            raise ValidationError(f"BIC « {values['bic']} » : attendu 8 ou 11 caractères, "
-                                  "comme AGRIFRPPXXX.") from None
-    return values
+    return company_identifiers(values, {name: label for name, label, _ in COMPANY_FIELDS})
 
 
 async def posted(request: Request) -> Any:
