@@ -5,6 +5,7 @@ credit note, deletions that cascade, and a direct update; the reports read them.
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -99,16 +100,19 @@ def test_every_writer_keeps_the_totals(relance, creditor, engine, tmp_path: Path
     assert "G1" not in invoices and invoices["F1"] == D("450.00")
 
 
-@pytest.mark.parametrize("at", ["2026-02-28", "2026-03-20", "2026-03-31", "2026-04-05",
-                                "2026-12-31"])
-def test_both_ways_of_reading_the_aged_balance_agree(relance, ledger, monkeypatch, at):  # noqa: F811
+@pytest.mark.parametrize("at", ["2026-02-28", "2026-03-20", "2026-03-31", "2026-04-04"])
+def test_both_ways_of_reading_the_aged_balance_agree(relance, ledger, engine, monkeypatch,  # noqa: F811
+                                                     at):
     """Near today the aged balance starts from the kept totals and takes back the later
     allocations; further back it sums the allocations effective by then. Forced each way on
     the known ledger (partial payments, credit notes, payments after the date, invoices issued
-    after it, unallocated credit), both give the same report."""
+    after it, unallocated credit) at dates with payments after them, both give the same
+    report."""
     results = []
-    for share in ("1", "0"):             # always "recent", then never (unless nothing is later)
+    for share, recent in (("1", True), ("0", False)):
         monkeypatch.setattr(reports, "RECENT_SHARE", D(share))
+        with engine.connect() as conn:
+            assert reports._is_recent(conn, 1, date.fromisoformat(at)) is recent
         results.append(json.loads(relance("report", "aging", "--at", at, "--json").stdout))
     assert results[0] == results[1]
     assert results[0]["at"] == at

@@ -136,7 +136,7 @@ def open_items(
         queries = [query.where(invoices.c.client_id.in_(ids))] if ids else []
     for one in queries:
         for row in conn.execute(one):
-            if row.client_id in result and row.open_amount > ZERO:
+            if row.client_id in result:
                 result[row.client_id].append(
                     OpenItem(row.id, row.due_date, row.open_amount, row.number, row.issue_date)
                 )
