@@ -1,6 +1,8 @@
-"""The allocated totals kept on invoices, credit notes and payments (migration 0007) follow every
-way allocations are written: the importer, a payment entered by hand, a re-allocation, a
-credit note, deletions that cascade, and a direct update; the reports read them."""
+"""The allocated totals kept on invoices, credit notes and payments (migration 0007), and the
+date each allocation takes effect (migration 0008), follow every way allocations are written:
+the importer, a payment entered by hand, a re-allocation, a credit note, deletions that
+cascade, direct updates, and a payment or credit note whose date is corrected; the reports
+read them."""
 
 from __future__ import annotations
 
@@ -40,8 +42,23 @@ def totals(engine: Engine) -> tuple[dict[str, D], dict[int, D]]:
     for row in payments:
         expected = by_payment.get(row.id, 0)
         assert row.allocated == expected, row
+    assert wrongly_dated(engine) == []
     return ({row.number: row.allocated for row in invoices},
             {row.id: row.allocated for row in payments})
+
+
+def wrongly_dated(engine: Engine) -> list[tuple[int, date | None, date]]:
+    """(allocation id, effective_on, its source's date) of every allocation whose effective
+    date is not its payment's date or its credit note's issue date."""
+    a, p, notes = t.allocations, t.payments, t.invoices
+    source = func.coalesce(p.c.date, notes.c.issue_date)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(a.c.id, a.c.effective_on, source)
+            .select_from(a.outerjoin(p, p.c.id == a.c.payment_id)
+                         .outerjoin(notes, notes.c.id == a.c.credit_note_id))
+            .where(a.c.effective_on.is_(None) | (a.c.effective_on != source))).all()
+    return [tuple(row) for row in rows]
 
 
 def test_every_writer_keeps_the_totals(relance, creditor, engine, tmp_path: Path):
@@ -98,6 +115,45 @@ def test_every_writer_keeps_the_totals(relance, creditor, engine, tmp_path: Path
         conn.execute(delete(t.clients).where(t.clients.c.ref == "C"))
     invoices, _ = totals(engine)
     assert "G1" not in invoices and invoices["F1"] == D("450.00")
+
+
+def test_allocations_follow_their_source_date(relance, creditor, engine, tmp_path: Path):
+    """An allocation takes effect on its payment's date or its credit note's issue date,
+    whoever writes it, and follows a corrected date or a change of source; its date cannot be
+    set apart from its source's."""
+    write(tmp_path / "clients.csv", "client_ref,name\nB,Beta SAS\n")
+    write(tmp_path / "invoices.csv",
+          "number,client_ref,issue_date,due_date,amount,type,applies_to\n"
+          "F1,B,2026-01-10,2026-02-09,1200.00,invoice,\n"
+          "AV1,B,2026-03-10,,100.00,avoir,F1\n")
+    write(tmp_path / "payments.csv",
+          "date,client_ref,amount,invoice_number\n2026-02-20,B,500.00,F1\n")
+    for kind in ("clients", "invoices", "payments"):
+        relance("import", kind, str(tmp_path / f"{kind}.csv"))
+    relance("payments", "add", "--client", "B", "--amount", "200.00", "--date", "2026-04-01")
+    a, p = t.allocations, t.payments
+
+    def dates() -> list[tuple[D, date]]:
+        with engine.connect() as conn:
+            return sorted(conn.execute(select(a.c.amount, a.c.effective_on)).all())
+
+    assert dates() == [(D("100.00"), date(2026, 3, 10)), (D("200.00"), date(2026, 4, 1)),
+                       (D("500.00"), date(2026, 2, 20))]
+    with engine.begin() as conn:
+        imported, manual = conn.execute(select(p.c.id).order_by(p.c.id)).scalars().all()
+        conn.execute(update(p).where(p.c.id == imported).values(date=date(2026, 2, 21)))
+        conn.execute(update(t.invoices).where(t.invoices.c.number == "AV1")
+                     .values(issue_date=date(2026, 3, 11), due_date=date(2026, 3, 11)))
+    assert dates() == [(D("100.00"), date(2026, 3, 11)), (D("200.00"), date(2026, 4, 1)),
+                       (D("500.00"), date(2026, 2, 21))]
+    with engine.begin() as conn:
+        # The 200.00 moves to the imported payment; a date written by hand is not kept.
+        conn.execute(update(a).where(a.c.payment_id == manual).values(payment_id=imported))
+        conn.execute(update(a).where(a.c.credit_note_id.is_not(None))
+                     .values(effective_on=date(2020, 1, 1)))
+    assert dates() == [(D("100.00"), date(2026, 3, 11)), (D("200.00"), date(2026, 2, 21)),
+                       (D("500.00"), date(2026, 2, 21))]
+    totals(engine)
 
 
 @pytest.mark.parametrize("at", ["2026-02-28", "2026-03-20", "2026-03-31", "2026-04-04"])

@@ -45,7 +45,7 @@ def settled_subquery(at: date | None = None, *, dated: bool = False,
     `of_invoices` (a select of invoice ids) limits the sums to those invoices: reading one
     client must not sum the whole ledger's allocations.
     """
-    effective = func.coalesce(payments.c.date, credit_notes.c.issue_date)
+    effective = allocations.c.effective_on    # kept by the database (migration 0008)
     columns = [
         allocations.c.invoice_id.label("invoice_id"),
         type_coerce(func.sum(allocations.c.amount), Money()).label("settled"),
@@ -53,12 +53,6 @@ def settled_subquery(at: date | None = None, *, dated: bool = False,
     if dated:
         columns.append(type_coerce(func.max(effective), Date()).label("last_on"))
     query = select(*columns).group_by(allocations.c.invoice_id)
-    if at is not None or dated:
-        query = query.select_from(
-            allocations.outerjoin(payments, allocations.c.payment_id == payments.c.id).outerjoin(
-                credit_notes, allocations.c.credit_note_id == credit_notes.c.id
-            )
-        )
     if at is not None:
         query = query.where(effective <= at)
     if of_invoices is not None:

@@ -202,15 +202,22 @@ allocations = Table(
     "allocations",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("invoice_id", ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False),
     Column("payment_id", ForeignKey("payments.id", ondelete="CASCADE"), index=True),
     Column("credit_note_id", ForeignKey("invoices.id", ondelete="CASCADE"), index=True),
     Column("amount", Money(), nullable=False),
+    # The day it settles its invoice: its payment's date or its credit note's issue date. Set
+    # and kept by database triggers (migration 0008), never written here.
+    Column("effective_on", Date()),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(
         "(payment_id IS NULL) <> (credit_note_id IS NULL)", name="one_source"
     ),
 )
+# An invoice's allocations, and "what was settled of each invoice by this day" read from the
+# index alone (scanned in invoice order, it is grouped as it is read).
+Index("ix_allocations_invoice_effective", allocations.c.invoice_id, allocations.c.effective_on,
+      allocations.c.amount)
 
 import_mappings = Table(
     "import_mappings",

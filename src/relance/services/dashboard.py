@@ -209,13 +209,9 @@ def settled_at(at: date) -> Any:
     """What was settled on `t.invoices` by `at` (cents), as a correlated subquery: read through
     the allocations index, it costs nothing when the outer query holds a few invoices only
     (one client's, one page's), where the creditor-wide aggregate would read them all."""
-    a, p = t.allocations, t.payments
-    notes = t.invoices.alias("settling_notes")
-    effective = func.coalesce(p.c.date, notes.c.issue_date)
+    a = t.allocations
     return (select(func.coalesce(cents_sum(a.c.amount), 0))
-            .select_from(a.outerjoin(p, a.c.payment_id == p.c.id)
-                         .outerjoin(notes, a.c.credit_note_id == notes.c.id))
-            .where(a.c.invoice_id == t.invoices.c.id, effective <= at)
+            .where(a.c.invoice_id == t.invoices.c.id, a.c.effective_on <= at)
             .correlate(t.invoices).scalar_subquery())
 
 

@@ -628,7 +628,7 @@ def recovery_by_step(conn: Connection, creditor_id: int, start: date, end: date,
                 inv.c.currency == currency, inv.c.number.in_(chunk))):
             found[r.number] = r
     ids = sorted(r.id for r in found.values())
-    effective = func.coalesce(pay.c.date, credit_notes.c.issue_date)
+    effective = al.c.effective_on
     settlements: dict[int, list[tuple[date, Decimal, bool]]] = defaultdict(list)
     for chunk in _chunks(ids):
         for a in conn.execute(

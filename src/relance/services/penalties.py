@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, select
 
 from relance.adapters import tables as t
 from relance.adapters.repository import credit_notes
@@ -178,7 +178,7 @@ def settlements_of(conn: Connection, invoice_ids: Iterable[int],
     if not ids:
         return found
     a, p = t.allocations, t.payments
-    effective = func.coalesce(p.c.date, credit_notes.c.issue_date)
+    effective = a.c.effective_on
     query = (
         select(a.c.invoice_id, a.c.amount, effective.label("on"),
                p.c.reference, credit_notes.c.number.label("credit_note"))

@@ -28,10 +28,11 @@ How it is computed, on a million invoices (see benchmarks/bench_reports.py):
 - near today, the open amount of an invoice at `at` is its amount, less the `allocated` total
   the database keeps on each invoice, payment and credit note (triggers, migration 0007), plus
   its allocations dated after `at` (payments dated later, credit notes issued later), few and
-  found from those payments and credit notes; an invoice open at `at` is open today or has
-  such later allocations, so the ledger's allocations are not summed; further back (when more
-  than RECENT_SHARE of the payments are dated after `at`), the allocations effective by `at`
-  are summed per invoice;
+  read with the date each allocation takes effect (`effective_on`, kept by triggers, migration
+  0008) from an index; an invoice open at `at` is open today or has such later
+  allocations, so the ledger's allocations are not summed; further back (when more than
+  RECENT_SHARE of the payments are dated after `at`), the allocations effective by `at` are
+  summed per invoice from that same index, without reading their payments;
 - the aged balance groups the open invoices by client with a CASE per bucket; the due date is
   compared with boundary dates computed in Python (no date arithmetic in SQL: dates are ISO text
   on SQLite);
@@ -245,18 +246,12 @@ def _credit_notes(table: Any, creditor_id: int) -> Any:
 RECENT_SHARE = Decimal("0.1")
 
 
-def _late_allocations(creditor_id: int, at: date) -> Any:
-    """Per invoice, what of its allocations is dated after `at` (payments dated later, credit
-    notes issued later), found from the payments and credit notes."""
-    a, p, inv = t.allocations, t.payments, t.invoices
-    later_payments = select(p.c.id).where(p.c.creditor_id == creditor_id, p.c.date > at)
-    later_notes = select(inv.c.id).where(_credit_notes(inv, creditor_id), inv.c.issue_date > at)
-    moves = union_all(
-        select(a.c.invoice_id, a.c.amount).where(a.c.payment_id.in_(later_payments)),
-        select(a.c.invoice_id, a.c.amount).where(a.c.credit_note_id.in_(later_notes)),
-    ).subquery("late_moves")
-    return (select(moves.c.invoice_id, cents_sum(moves.c.amount).label("late"))
-            .group_by(moves.c.invoice_id).subquery("late"))
+def _settled_per_invoice(effective: Any, label: str) -> Any:
+    """Per invoice, the sum of its allocations whose `effective_on` meets `effective`, read from
+    the (invoice_id, effective_on, amount) index alone."""
+    a = t.allocations
+    return (select(a.c.invoice_id, cents_sum(a.c.amount).label(label))
+            .where(effective).group_by(a.c.invoice_id).subquery(label))
 
 
 def _is_recent(conn: Connection, creditor_id: int, at: date) -> bool:
@@ -279,7 +274,7 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
     back: its amount less the allocations effective by `at` (of payments dated on or before
     it, of credit notes issued on or before it), summed per invoice.
     """
-    inv, a = t.invoices, t.allocations
+    inv = t.invoices
     issued = (_of_creditor(conn, inv, creditor_id), inv.c.doc_type == "invoice",
               inv.c.issue_date <= at)
     # `client_id + 0` on SQLite: grouped by client, the invoices would otherwise be walked
@@ -287,7 +282,7 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
     client = (inv.c.client_id + 0 if conn.dialect.name == "sqlite" else inv.c.client_id)
     columns = (inv.c.id, client.label("client_id"), inv.c.due_date, inv.c.currency)
     if _is_recent(conn, creditor_id, at):
-        late = _late_allocations(creditor_id, at)
+        late = _settled_per_invoice(t.allocations.c.effective_on > at, "late")
         rest = inv.c.amount - inv.c.allocated
         open_today = (
             select(*columns, type_coerce(rest + func.coalesce(late.c.late, 0), BigInteger)
@@ -299,16 +294,7 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
             .select_from(late.join(inv, inv.c.id == late.c.invoice_id))
             .where(*issued, inv.c.allocated >= inv.c.amount))
         return union_all(open_today, settled_later).subquery("open_invoices")
-    p, notes = t.payments, inv.alias("notes_by_then")
-    moves = union_all(
-        select(a.c.invoice_id, a.c.amount).select_from(a.join(p, p.c.id == a.c.payment_id))
-        .where(p.c.creditor_id == creditor_id, p.c.date <= at),
-        select(a.c.invoice_id, a.c.amount)
-        .select_from(a.join(notes, notes.c.id == a.c.credit_note_id))
-        .where(_credit_notes(notes, creditor_id), notes.c.issue_date <= at),
-    ).subquery("moves_by_then")
-    settled = (select(moves.c.invoice_id, cents_sum(moves.c.amount).label("settled"))
-               .group_by(moves.c.invoice_id).subquery("settled_by_then"))
+    settled = _settled_per_invoice(t.allocations.c.effective_on <= at, "settled")
     return (select(*columns, type_coerce(inv.c.amount - func.coalesce(settled.c.settled, 0),
                                          BigInteger).label("open_cents"))
             .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
@@ -512,7 +498,7 @@ def _daily(conn: Connection, creditor_id: int,
     """By day up to `at`: invoices issued, sales (invoices less credit notes) and allocations
     reducing those invoices (on the later of their effective date and the invoice's issue)."""
     _tune(conn)
-    inv, a, p = t.invoices, t.allocations, t.payments
+    inv, a = t.invoices, t.allocations
     issued = (
         select(inv.c.issue_date, inv.c.doc_type,
                cents_sum(inv.c.amount).label("cents"))
@@ -528,21 +514,14 @@ def _daily(conn: Connection, creditor_id: int,
         if r.doc_type == "invoice":
             invoiced[r.issue_date] = invoiced.get(r.issue_date, ZERO) + amount
 
-    target = inv.alias("dso_target")
-    notes = inv.alias("dso_credit_notes")
-
-    def reducing(source: Any, on_source: Any, dated: Any, *where: Any) -> Any:
-        day = case((dated > target.c.issue_date, dated), else_=target.c.issue_date)
-        return (select(day.label("day"), a.c.amount)
-                .select_from(a.join(source, on_source).join(target, a.c.invoice_id == target.c.id))
-                .where(_of_creditor(conn, target, creditor_id), target.c.doc_type == "invoice",
-                       target.c.currency == CURRENCY, target.c.issue_date <= at, dated <= at,
-                       *where))
-
-    moves = union_all(reducing(p, a.c.payment_id == p.c.id, p.c.date),
-                      reducing(notes, a.c.credit_note_id == notes.c.id, notes.c.issue_date,
-                               notes.c.doc_type == "credit_note")
-                      ).subquery("dso_moves")
+    # An allocation reduces the receivables from the later of its date and its invoice's issue.
+    dated = a.c.effective_on
+    later = case((dated > inv.c.issue_date, dated), else_=inv.c.issue_date)
+    moves = (select(later.label("day"), a.c.amount)
+             .select_from(a.join(inv, a.c.invoice_id == inv.c.id))
+             .where(_of_creditor(conn, inv, creditor_id), inv.c.doc_type == "invoice",
+                    inv.c.currency == CURRENCY, inv.c.issue_date <= at, dated <= at)
+             .subquery("dso_moves"))
     day = type_coerce(moves.c.day, Date).label("day")
     allocated = select(day, cents_sum(moves.c.amount).label("cents")).group_by(moves.c.day)
     settled = {r.day: euros(r.cents) for r in conn.execute(allocated)}
