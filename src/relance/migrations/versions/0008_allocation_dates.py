@@ -75,7 +75,8 @@ DROP FUNCTION IF EXISTS relance_credit_note_redated();
 _SQLITE_DATE = f"UPDATE allocations SET effective_on = {_SOURCE_DATE.format(row='NEW')} " \
                "WHERE id = NEW.id;"
 
-# 0007's trigger on every update of an allocation, narrowed to the columns the totals read.
+# 0007's trigger on every update of an allocation, narrowed to the columns the totals read
+# (its text is repeated here: a migration never imports another, which stays as it ran).
 _SQLITE_TOTALS_CHANGED = """CREATE TRIGGER allocations_changed
     AFTER UPDATE {columns}ON allocations BEGIN
         UPDATE invoices SET allocated = allocated - OLD.amount
