@@ -7,12 +7,13 @@ read them."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from relance.adapters import tables as t
 from relance.services import reports
@@ -141,18 +142,63 @@ def test_allocations_follow_their_source_date(relance, creditor, engine, tmp_pat
                        (D("500.00"), date(2026, 2, 20))]
     with engine.begin() as conn:
         imported, manual = conn.execute(select(p.c.id).order_by(p.c.id)).scalars().all()
+        f1 = conn.execute(select(t.invoices.c.id).where(t.invoices.c.number == "F1")).scalar_one()
         conn.execute(update(p).where(p.c.id == imported).values(date=date(2026, 2, 21)))
         conn.execute(update(t.invoices).where(t.invoices.c.number == "AV1")
                      .values(issue_date=date(2026, 3, 11), due_date=date(2026, 3, 11)))
     assert dates() == [(D("100.00"), date(2026, 3, 11)), (D("200.00"), date(2026, 4, 1)),
                        (D("500.00"), date(2026, 2, 21))]
     with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":    # the triggers end even when they may recurse
+            conn.exec_driver_sql("PRAGMA recursive_triggers = ON")
         # The 200.00 moves to the imported payment; a date written by hand is not kept.
         conn.execute(update(a).where(a.c.payment_id == manual).values(payment_id=imported))
         conn.execute(update(a).where(a.c.credit_note_id.is_not(None))
                      .values(effective_on=date(2020, 1, 1)))
-    assert dates() == [(D("100.00"), date(2026, 3, 11)), (D("200.00"), date(2026, 2, 21)),
-                       (D("500.00"), date(2026, 2, 21))]
+        conn.execute(insert(a).values(invoice_id=f1, payment_id=manual, amount=D("1.00")))
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA recursive_triggers = OFF")
+    assert dates() == [(D("1.00"), date(2026, 4, 1)), (D("100.00"), date(2026, 3, 11)),
+                       (D("200.00"), date(2026, 2, 21)), (D("500.00"), date(2026, 2, 21))]
+    totals(engine)
+
+
+def test_an_allocation_written_while_its_payment_is_redated_takes_the_new_date(
+        relance, creditor, engine, tmp_path: Path):
+    """A payment's date corrected in one transaction while another allocates that payment:
+    the allocation, written before the correction is committed, still ends with the new date
+    (the correction's own trigger cannot see it)."""
+    write(tmp_path / "clients.csv", "client_ref,name\nB,Beta SAS\n")
+    write(tmp_path / "invoices.csv", "number,client_ref,issue_date,due_date,amount\n"
+          "F1,B,2026-01-10,2026-02-09,1200.00\n")
+    write(tmp_path / "payments.csv", "date,client_ref,amount\n2026-02-20,B,500.00\n")
+    for kind in ("clients", "invoices", "payments"):
+        relance("import", kind, str(tmp_path / f"{kind}.csv"))
+    a, p = t.allocations, t.payments
+    with engine.connect() as conn:
+        payment_id = conn.execute(select(p.c.id)).scalar_one()
+        invoice_id = conn.execute(select(t.invoices.c.id)).scalar_one()
+    failures: list[BaseException] = []
+
+    def allocate() -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(a).values(invoice_id=invoice_id, payment_id=payment_id,
+                                              amount=D("100.00")))
+        except BaseException as exc:    # reported by the test's thread below
+            failures.append(exc)
+
+    with engine.connect() as correction:
+        correction.execute(update(p).where(p.c.id == payment_id).values(date=date(2026, 2, 27)))
+        writer = threading.Thread(target=allocate)
+        writer.start()
+        writer.join(1.0)
+        assert writer.is_alive()    # waiting for the correction
+        correction.commit()
+    writer.join(30)
+    assert not writer.is_alive() and failures == []
+    with engine.connect() as conn:
+        assert conn.execute(select(a.c.effective_on)).scalars().all() == [date(2026, 2, 27)] * 2
     totals(engine)
 
 

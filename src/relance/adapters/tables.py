@@ -196,8 +196,7 @@ payments = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 
-# Each allocation matches part of a payment or of a credit note to an invoice; its effective
-# date is the payment's date or the credit note's issue date (joined, never copied).
+# Each allocation matches part of a payment or of a credit note to an invoice.
 allocations = Table(
     "allocations",
     metadata,

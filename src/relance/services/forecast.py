@@ -603,7 +603,7 @@ def recovery_by_step(conn: Connection, creditor_id: int, start: date, end: date,
     invoices reminded at that step (each counted once, at its first reminder at that step in
     the period), their open amount that day, and the payments allocated to them dated in the
     `within_days` days after it (later than `end` included)."""
-    ev, inv, al, pay = t.events, t.invoices, t.allocations, t.payments
+    ev, inv, al = t.events, t.invoices, t.allocations
     events = conn.execute(
         select(ev.c.occurred_on, ev.c.data)
         .where(ev.c.creditor_id == creditor_id, ev.c.kind == "reminder",
@@ -628,14 +628,11 @@ def recovery_by_step(conn: Connection, creditor_id: int, start: date, end: date,
                 inv.c.currency == currency, inv.c.number.in_(chunk))):
             found[r.number] = r
     ids = sorted(r.id for r in found.values())
-    effective = al.c.effective_on
     settlements: dict[int, list[tuple[date, Decimal, bool]]] = defaultdict(list)
     for chunk in _chunks(ids):
         for a in conn.execute(
-                select(al.c.invoice_id, al.c.amount, effective.label("on"),
+                select(al.c.invoice_id, al.c.amount, al.c.effective_on.label("on"),
                        al.c.payment_id)
-                .select_from(al.outerjoin(pay, al.c.payment_id == pay.c.id)
-                             .outerjoin(credit_notes, al.c.credit_note_id == credit_notes.c.id))
                 .where(al.c.invoice_id.in_(chunk))):
             settlements[a.invoice_id].append((a.on, a.amount, a.payment_id is not None))
 
