@@ -305,6 +305,39 @@ def test_other_tools_exports_are_read_through_a_saved_mapping(relance, creditor,
     assert {k: str(v) for k, v in amounts.items()} == {"INV-1": "1234.50", "INV-2": "99.90"}
 
 
+def test_a_saved_mapping_is_its_company_s_own(relance, creditor, engine, tmp_path):
+    """Another company of the same database neither uses nor replaces ACME's mapping: its own,
+    under the same name, lives beside it."""
+    relance("creditors", "add", "BETA", "--name", "Beta SARL")
+    export = write(tmp_path / "export.csv",
+                   "Invoice No,Customer Code,Invoice Date,Due,Total\n"
+                   "INV-1,X1,2026-01-01,2026-01-31,100.00\n")
+    relance("import", "invoices", str(export), "--creditor", "ACME", "--map",
+            "number=Invoice No,client_ref=Customer Code,issue_date=Invoice Date,due_date=Due,"
+            "amount=Total", "--save-map", "mon-logiciel")
+    refused = relance("import", "invoices", str(export), "--creditor", "BETA",
+                      "--use-map", "mon-logiciel", ok=False)
+    assert refused.exit_code != 0
+    assert "Correspondance de colonnes « mon-logiciel » inconnue." in refused.output
+    other = write(tmp_path / "other.csv", "Ref,Client,Date,Echeance,TTC\n"
+                  "B-1,Y1,2026-01-05,2026-02-04,50.00\n")
+    relance("import", "invoices", str(other), "--creditor", "BETA", "--map",
+            "number=Ref,client_ref=Client,issue_date=Date,due_date=Echeance,amount=TTC",
+            "--save-map", "mon-logiciel")
+    again = write(tmp_path / "again.csv", "Invoice No,Customer Code,Invoice Date,Due,Total\n"
+                  "INV-2,X1,2026-02-01,2026-03-03,99.90\n")
+    relance("import", "invoices", str(again), "--creditor", "ACME", "--use-map", "mon-logiciel")
+    with engine.connect() as conn:
+        numbers = conn.execute(
+            select(t.creditors.c.ref, t.invoices.c.number)
+            .join(t.creditors, t.creditors.c.id == t.invoices.c.creditor_id)
+            .order_by(t.invoices.c.number)).all()
+        saved = conn.execute(select(t.import_mappings.c.mapping)
+                             .order_by(t.import_mappings.c.creditor_id)).scalars().all()
+    assert [tuple(n) for n in numbers] == [("BETA", "B-1"), ("ACME", "INV-1"), ("ACME", "INV-2")]
+    assert [m["number"] for m in saved] == ["Invoice No", "Ref"]
+
+
 def test_reimporting_clients_updates_them(relance, creditor, engine, tmp_path):
     relance("import", "clients", str(write(tmp_path / "c.csv", CLIENTS)))
     changed = CLIENTS.replace("compta@martin.fr", "paiement@martin.fr")

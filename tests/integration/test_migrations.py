@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,4 +52,35 @@ def test_migrations_build_the_declared_schema_and_can_be_undone(scratch_url):
     migrate(engine)
     assert {"invoices", "payments", "allocations", "events"} <= set(
         inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_mappings_shared_before_0009_are_copied_to_each_company_and_merged_back(scratch_url):
+    """Saved column mappings were shared by every company until 0009: each company keeps a
+    copy of its own; going back leaves one mapping per name."""
+    engine = make_engine(scratch_url)
+    cfg = _alembic_config(engine)
+
+    def to(revision: str, downgrade: bool = False) -> None:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            (command.downgrade if downgrade else command.upgrade)(cfg, revision)
+
+    to("0008")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO creditors (ref, legal_name) VALUES ('A', 'A SAS'), "
+                          "('B', 'B SARL')"))
+        conn.execute(text("""INSERT INTO import_mappings (name, kind, mapping)
+                             VALUES ('sage', 'invoices', '{"number": "Piece"}')"""))
+    to("head")
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.ref, m.name, m.kind, m.mapping FROM import_mappings m "
+            "JOIN creditors c ON c.id = m.creditor_id ORDER BY c.ref")).all()
+    assert [(r[0], r[1], r[2], r[3] if isinstance(r[3], dict) else json.loads(r[3]))
+            for r in rows] == [("A", "sage", "invoices", {"number": "Piece"}),
+                               ("B", "sage", "invoices", {"number": "Piece"})]
+    to("0008", downgrade=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM import_mappings")).scalars().all() == ["sage"]
     engine.dispose()

@@ -496,3 +496,27 @@ def test_the_invoice_page_shows_the_penalty_breakdown_and_the_waiver(web, ledger
          reason="geste commercial")
     waived = browser.get(path).text
     assert "Pénalités abandonnées" in waived and "Abandon de pénalités" in waived
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+
+def test_a_saved_column_mapping_is_listed_and_used_for_its_own_company_only(web, ledger):
+    from relance.services.mappings import save_mapping
+
+    with web.engine.connect() as conn:
+        acme = conn.execute(select(t.creditors.c.id).where(t.creditors.c.ref == "ACME")
+                            ).scalar_one()
+    save_mapping(web.engine, acme, "export-acme", "clients", {"client_ref": "Code"})
+    assert "export-acme" in web.client("collector").get("/c/ACME/imports").text
+    beta = web.client("beta")
+    assert "export-acme" not in beta.get("/c/BETA/imports").text
+    token = web.csrf(beta, "/c/BETA/imports")
+    answer = beta.post("/c/BETA/imports",
+                       data={"csrf_token": token, "kind": "clients",
+                             "correspondance": "export-acme"},
+                       files={"fichier": ("c.csv", b"Code,name\nZ1,Zeta SA\n", "text/csv")})
+    assert answer.status_code == 400
+    assert "Correspondance de colonnes « export-acme » inconnue." in answer.text
+    with web.engine.connect() as conn:
+        assert conn.execute(select(t.clients.c.id).where(t.clients.c.ref == "Z1")).first() is None

@@ -218,13 +218,16 @@ allocations = Table(
 Index("ix_allocations_invoice_effective", allocations.c.invoice_id, allocations.c.effective_on,
       allocations.c.amount)
 
+# Column mappings of other tools' exports, saved by a company for its own imports.
 import_mappings = Table(
     "import_mappings",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(80), nullable=False, unique=True),
+    Column("creditor_id", ForeignKey("creditors.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("mapping", JSON, nullable=False),
+    UniqueConstraint("creditor_id", "name", name="uq_import_mappings_creditor_name"),
 )
 
 # Rates a user added (`relance rates add`): they override the shipped table for their half-year.

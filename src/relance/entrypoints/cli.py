@@ -292,8 +292,12 @@ def import_(db_url: str | None, creditor_ref: str | None, kind: str, file: Path,
 
     engine = bootstrap.database(db_url)
     mapping: dict[str, str] = {}
+    creditor_id = 0
+    if use_map or save_map:    # saved mappings are each company's own
+        with engine.connect() as conn:
+            creditor_id = int(resolve_creditor(conn, creditor_ref).id)
     if use_map:
-        mapping.update(load_mapping(engine, use_map, kind))
+        mapping.update(load_mapping(engine, creditor_id, use_map, kind))
     if mapping_text:
         try:
             mapping.update(parse_mapping(mapping_text))
@@ -309,7 +313,7 @@ def import_(db_url: str | None, creditor_ref: str | None, kind: str, file: Path,
             sys.exit(2)
         raise
     if save_map and mapping:
-        save_mapping(engine, save_map, kind, mapping)
+        save_mapping(engine, creditor_id, save_map, kind, mapping)
     if as_json:
         emit_json({"ok": True, **report.as_dict()})
         return

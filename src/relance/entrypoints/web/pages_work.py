@@ -264,8 +264,10 @@ MAX_PROBLEMS_SHOWN = 500
 
 
 def _mappings(ctx: Ctx) -> list[Any]:
-    return list(ctx.conn.execute(select(t.import_mappings.c.name, t.import_mappings.c.kind)
-                                 .order_by(t.import_mappings.c.name)))
+    """The company's saved column mappings."""
+    m = t.import_mappings
+    return list(ctx.conn.execute(select(m.c.name, m.c.kind)
+                                 .where(m.c.creditor_id == ctx.creditor.id).order_by(m.c.name)))
 
 
 def _imports_page(ctx: Ctx, status_code: int = 200, **data: Any) -> Response:
@@ -296,7 +298,8 @@ def _mapping(ctx: Ctx, kind: str, saved: str, text: str) -> dict[str, str]:
     mapping: dict[str, str] = {}
     if saved:
         try:
-            mapping.update(load_mapping(ctx.request.app.state.engine, saved, kind))
+            mapping.update(load_mapping(ctx.request.app.state.engine, ctx.creditor.id, saved,
+                                        kind))
         except NotFoundError as err:
             raise ValidationError(err.message) from None
     if text.strip():
