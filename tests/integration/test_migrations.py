@@ -57,7 +57,7 @@ def test_migrations_build_the_declared_schema_and_can_be_undone(scratch_url):
 
 def test_mappings_shared_before_0009_are_copied_to_each_company_and_merged_back(scratch_url):
     """Saved column mappings were shared by every company until 0009: each company keeps a
-    copy of its own; going back leaves one mapping per name."""
+    copy of its own; going back leaves one mapping per name, the one saved first."""
     engine = make_engine(scratch_url)
     cfg = _alembic_config(engine)
 
@@ -77,10 +77,22 @@ def test_mappings_shared_before_0009_are_copied_to_each_company_and_merged_back(
         rows = conn.execute(text(
             "SELECT c.ref, m.name, m.kind, m.mapping FROM import_mappings m "
             "JOIN creditors c ON c.id = m.creditor_id ORDER BY c.ref")).all()
-    assert [(r[0], r[1], r[2], r[3] if isinstance(r[3], dict) else json.loads(r[3]))
-            for r in rows] == [("A", "sage", "invoices", {"number": "Piece"}),
+    assert [(r[0], r[1], r[2], _json(r[3])) for r in rows] == [("A", "sage", "invoices", {"number": "Piece"}),
                                ("B", "sage", "invoices", {"number": "Piece"})]
+    # A saves its mapping again, changed: B's copy, untouched, is now the older one.
+    from relance.services.mappings import save_mapping
+
+    with engine.connect() as conn:
+        a_id = conn.execute(text("SELECT id FROM creditors WHERE ref = 'A'")).scalar_one()
+    save_mapping(engine, a_id, "sage", "invoices", {"number": "N° pièce"})
     to("0008", downgrade=True)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT name FROM import_mappings")).scalars().all() == ["sage"]
+        kept = conn.execute(text("SELECT name, mapping FROM import_mappings")).all()
+    assert [(n, _json(m)) for n, m in kept] == [
+        ("sage", {"number": "Piece"})]
     engine.dispose()
+
+
+def _json(value: object) -> object:
+    """A JSON column read through plain SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
