@@ -7,7 +7,8 @@ Create Date: 2026-11-24 11:00:00
 A saved column mapping (`relance import --save-map`, the import page's list) was shared by
 every company of the database: one company's users saw the others' mapping names and could
 replace them. Each mapping now belongs to one company, its name unique within it. The mappings
-saved until now are copied to every company, which keeps what each one could use.
+saved until now are copied to every company, which keeps what each one could use (a mapping
+is saved only after an import, which needs a company: there is always one to copy it to).
 """
 
 from __future__ import annotations
