@@ -22,6 +22,8 @@ amount or links change, not when its date is set.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -86,17 +88,20 @@ _SQLITE_SOURCE = _SOURCE_DATE.format(row="NEW")
 _SQLITE_DATE = (f"WHEN NEW.effective_on IS NOT {_SQLITE_SOURCE} BEGIN "
                 f"UPDATE allocations SET effective_on = {_SQLITE_SOURCE} WHERE id = NEW.id; END")
 
-# 0007's trigger on every update of an allocation, narrowed to the columns the totals read
-# (its text is repeated here: a migration never imports another, which stays as it ran).
-_SQLITE_TOTALS_CHANGED = """CREATE TRIGGER allocations_changed
-    AFTER UPDATE {columns}ON allocations BEGIN
-        UPDATE invoices SET allocated = allocated - OLD.amount
-            WHERE id IN (OLD.invoice_id, OLD.credit_note_id);
-        UPDATE payments SET allocated = allocated - OLD.amount WHERE id = OLD.payment_id;
-        UPDATE invoices SET allocated = allocated + NEW.amount
-            WHERE id IN (NEW.invoice_id, NEW.credit_note_id);
-        UPDATE payments SET allocated = allocated + NEW.amount WHERE id = NEW.payment_id;
-    END"""
+
+def _sqlite_totals_trigger_on(columns: str) -> None:
+    """Recreate 0007's `allocations_changed` as it stands, firing on an update of `columns`
+    only ("" for any update): the trigger's own text is read back, not written again here."""
+    sql = op.get_bind().exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'allocations_changed'"
+    ).scalar_one()
+    narrowed, found = re.subn(r"AFTER UPDATE (?:OF [\w, ]+ )?ON allocations",
+                              f"AFTER UPDATE {columns}ON allocations", sql, count=1)
+    if not found:
+        raise RuntimeError(f"allocations_changed: unexpected trigger text {sql!r}")
+    op.execute("DROP TRIGGER allocations_changed")
+    op.execute(narrowed)
+
 
 _SQLITE_TRIGGERS = (
     f"CREATE TRIGGER allocations_dated AFTER INSERT ON allocations {_SQLITE_DATE}",
@@ -125,10 +130,8 @@ def upgrade() -> None:
         op.execute("ALTER TABLE allocations ENABLE TRIGGER allocations_changed")
         op.execute(_PG_TRIGGERS)
     else:
-        op.execute("DROP TRIGGER allocations_changed")
+        _sqlite_totals_trigger_on("OF invoice_id, payment_id, credit_note_id, amount ")
         op.execute(_BACKFILL)
-        op.execute(_SQLITE_TOTALS_CHANGED.format(
-            columns="OF invoice_id, payment_id, credit_note_id, amount "))
         for statement in _SQLITE_TRIGGERS:
             op.execute(statement)
     # Replaces the index on invoice_id alone, which it serves as well.
@@ -144,8 +147,8 @@ def downgrade() -> None:
         op.execute(_PG_DROP)
     else:
         for name in ("allocations_dated", "allocations_redated", "payments_redated",
-                     "credit_notes_redated", "allocations_changed"):
+                     "credit_notes_redated"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-        op.execute(_SQLITE_TOTALS_CHANGED.format(columns=""))
+        _sqlite_totals_trigger_on("")
     # Not a batch (table copy) on SQLite: that would drop the totals' triggers with the table.
     op.execute("ALTER TABLE allocations DROP COLUMN effective_on")
