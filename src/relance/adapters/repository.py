@@ -48,7 +48,7 @@ def settled_subquery(at: date | None = None, *, dated: bool = False,
     effective = allocations.c.effective_on    # kept by the database (migration 0008)
     columns = [
         allocations.c.invoice_id.label("invoice_id"),
-        type_coerce(func.sum(allocations.c.amount), Money()).label("settled"),
+        type_coerce(cents_sum(allocations.c.amount), Money()).label("settled"),
     ]
     if dated:
         columns.append(type_coerce(func.max(effective), Date()).label("last_on"))

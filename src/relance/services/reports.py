@@ -71,7 +71,7 @@ from sqlalchemy import (
 )
 
 from relance.adapters import tables as t
-from relance.adapters.repository import cents_sum, euros
+from relance.adapters.repository import cents_sum, euros, settled_subquery
 from relance.domain.lateness import band, band_starts
 from relance.domain.money import ZERO, amount_text, cents_text
 
@@ -303,10 +303,7 @@ def _open_invoices(conn: Connection, creditor_id: int, at: date) -> Any:
             .select_from(late.join(inv, inv.c.id == late.c.invoice_id))
             .where(*issued, inv.c.allocated >= inv.c.amount))
         return union_all(open_today, settled_later).subquery("open_invoices")
-    a = t.allocations
-    settled = (select(a.c.invoice_id, cents_sum(a.c.amount).label("settled"))
-               .where(a.c.effective_on <= at).group_by(a.c.invoice_id)
-               .subquery("settled_by_then"))
+    settled = settled_subquery(at)
     return (select(*columns, type_coerce(inv.c.amount - func.coalesce(settled.c.settled, 0),
                                          BigInteger).label("open_cents"))
             .select_from(inv.outerjoin(settled, settled.c.invoice_id == inv.c.id))
